@@ -1,0 +1,60 @@
+# Every target CI runs is here, so a developer runs exactly what CI runs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+BUF := node_modules/.bin/buf
+# buf breaking compares the contract with this git ref (CI sets it to the previous commit).
+BUF_AGAINST ?= .git\#branch=main
+
+.PHONY: install demo test lint fmt proto proto-check buf-breaking ci clean lock
+
+install: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+demo: install
+	$(BIN)/enrichment-demo
+
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BUF) lint
+	$(MAKE) --no-print-directory proto-check
+
+fmt: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+proto: install
+	$(BIN)/python scripts/gen_proto.py
+
+proto-check: proto
+	@if [ -n "$$(git status --porcelain -- enrichment_client/pb)" ]; then \
+		git status --short -- enrichment_client/pb; \
+		echo "generated code drifted from proto/: run 'make proto' and commit the result"; \
+		exit 1; \
+	fi
+
+buf-breaking: install
+	$(BUF) breaking --against '$(BUF_AGAINST)'
+
+ci: lint test
+
+clean:
+	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache
+
+lock: install
+	{ echo '# Exact versions installed by `make install` (runtime + dev tools); refresh with `make lock`.'; \
+	  $(BIN)/pip freeze --exclude-editable | grep -v '^metadata-enrichment'; } > requirements.lock

@@ -1,0 +1,29 @@
+"""Typed asyncio client for the metadata-enrichment service (depends on grpcio only).
+
+::
+
+    async with await EnrichmentClient.connect("127.0.0.1:50051") as client:
+        response = await client.enrich("deadmau5", "Strobe", track_id="t-1")
+"""
+
+from enrichment_client.client import EnrichmentClient, make_request, normalise_target
+from enrichment_client.errors import (
+    DeadlineExceeded,
+    EnrichmentClientError,
+    FieldViolation,
+    InvalidArgument,
+    ServiceUnavailable,
+)
+from enrichment_client.pb.enrichment.v1 import enrichment_pb2 as pb
+
+__all__ = [
+    "DeadlineExceeded",
+    "EnrichmentClient",
+    "EnrichmentClientError",
+    "FieldViolation",
+    "InvalidArgument",
+    "ServiceUnavailable",
+    "make_request",
+    "normalise_target",
+    "pb",
+]

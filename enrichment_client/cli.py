@@ -1,0 +1,99 @@
+"""``enrichment``: the ops CLI. Prints responses as protobuf JSON (as grpcurl does).
+
+    enrichment --target 127.0.0.1:50051 enrich --artist deadmau5 --title Strobe
+    enrichment --target 127.0.0.1:50051 health [--service readiness]
+
+Exit status: 0 on success, 3 for INVALID_ARGUMENT (violations on stderr), 14 when the
+service is unavailable, 4 on deadline, 1 for any other error; the gRPC code numbers,
+so scripts can branch on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+
+import grpc
+from google.protobuf import json_format
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from enrichment_client.client import EnrichmentClient, normalise_target
+from enrichment_client.errors import EnrichmentClientError, InvalidArgument
+
+_EXIT = {"INVALID_ARGUMENT": 3, "DEADLINE_EXCEEDED": 4, "UNAVAILABLE": 14}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="enrichment", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--target",
+        default=os.environ.get("ENRICHMENT_TARGET", "127.0.0.1:50051"),
+        help="host:port, http://host:port or dns:///host:port (env ENRICHMENT_TARGET)",
+    )
+    parser.add_argument("--timeout", type=float, default=30.0, help="deadline in seconds")
+    commands = parser.add_subparsers(dest="command", required=True)
+    enrich = commands.add_parser("enrich", help="enrich one track")
+    enrich.add_argument("--artist", required=True)
+    enrich.add_argument("--title", required=True)
+    enrich.add_argument("--track-id", default="")
+    enrich.add_argument("--spotify-id")
+    enrich.add_argument("--isrc")
+    enrich.add_argument("--musicbrainz-id")
+    enrich.add_argument("--force-refresh", action="store_true")
+    health = commands.add_parser("health", help="grpc.health.v1 Check")
+    health.add_argument("--service", default="", help='"", liveness, readiness, ...')
+    return parser
+
+
+async def _enrich(args: argparse.Namespace) -> str:
+    async with await EnrichmentClient.connect(args.target, timeout_s=args.timeout) as client:
+        response = await client.enrich(
+            args.artist,
+            args.title,
+            track_id=args.track_id,
+            spotify_id=args.spotify_id,
+            isrc=args.isrc,
+            musicbrainz_id=args.musicbrainz_id,
+            force_refresh=args.force_refresh,
+        )
+    return json_format.MessageToJson(response)
+
+
+async def _health(args: argparse.Namespace) -> str:
+    async with grpc.aio.insecure_channel(normalise_target(args.target)) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        request = health_pb2.HealthCheckRequest(service=args.service)
+        try:
+            response = await stub.Check(request, timeout=args.timeout)
+        except grpc.aio.AioRpcError as exc:
+            raise EnrichmentClientError(exc.code().name, exc.details() or "") from None
+    return json_format.MessageToJson(response)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console-script entry point; returns the exit status."""
+    args = _parser().parse_args(argv)
+    command = _enrich if args.command == "enrich" else _health
+    try:
+        print(asyncio.run(command(args)))
+    except InvalidArgument as exc:
+        print(f"enrichment: {exc.code}: {exc.message}", file=sys.stderr)
+        for violation in exc.violations:
+            print(f"  {violation.field}: {violation.description}", file=sys.stderr)
+        return _EXIT[exc.code]
+    except EnrichmentClientError as exc:
+        print(f"enrichment: {exc}", file=sys.stderr)
+        return _EXIT.get(exc.code, 1)
+    return 0
+
+
+def run() -> None:
+    """Console-script wrapper: exit with ``main``'s status."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,118 @@
+"""The one settings object, read from ``ENRICHMENT_*`` environment variables.
+
+Nothing else in the service reads ``os.environ``. Invalid values stop the start with a
+message naming each bad variable (see ``load_settings``). Every field has a description;
+the README's configuration table is checked against them by a test.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: A pod must listen on its own IP for the kubelet's gRPC probes, hence all interfaces.
+ALL_INTERFACES = "0.0.0.0"  # noqa: S104
+
+
+class SettingsError(Exception):
+    """Settings are invalid; the message names every bad variable."""
+
+
+class Settings(BaseSettings):
+    """Service configuration. Every field maps to ``ENRICHMENT_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="ENRICHMENT_", extra="ignore", frozen=True)
+
+    grpc_host: str = Field(ALL_INTERFACES, description="Interface the gRPC server binds.")
+    grpc_port: int = Field(50051, ge=0, le=65535, description="gRPC port (0 = a free port).")
+    grace_period_s: float = Field(10.0, gt=0, le=300, description="SIGTERM grace for RPCs.")
+    max_connection_age_s: float = Field(
+        300.0, gt=0, description="Clients reconnect (and re-resolve pods) after this."
+    )
+    default_deadline_s: float = Field(
+        10.0, gt=0, le=300, description="Budget per track when the caller sets no deadline."
+    )
+    batch_concurrency: int = Field(32, ge=1, le=1024, description="Tracks in flight per stream.")
+    http_timeout_s: float = Field(5.0, gt=0, le=120, description="Cap on one upstream call.")
+    http_max_attempts: int = Field(3, ge=1, le=10, description="Attempts per upstream call.")
+    retry_base_s: float = Field(0.1, gt=0, le=10, description="First retry backoff (jittered).")
+    retry_cap_s: float = Field(2.0, gt=0, le=60, description="Largest retry backoff.")
+    retry_after_cap_s: float = Field(5.0, ge=0, le=300, description="Longest Retry-After waited.")
+    match_threshold: float = Field(0.82, ge=0.5, le=1.0, description="Minimum match score.")
+
+    spotify_api_url: AnyHttpUrl = Field(
+        AnyHttpUrl("https://api.spotify.com/v1"), description="Spotify Web API base URL."
+    )
+    spotify_token_url: AnyHttpUrl = Field(
+        AnyHttpUrl("https://accounts.spotify.com/api/token"), description="Spotify token URL."
+    )
+    spotify_client_id: str = Field("", description="Spotify client id (empty: Spotify off).")
+    spotify_client_secret: SecretStr = Field(SecretStr(""), description="Spotify client secret.")
+    spotify_market: str = Field("US", pattern=r"^[A-Z]{2}$", description="Spotify market.")
+
+    musicbrainz_enabled: bool = Field(True, description="Use MusicBrainz.")
+    musicbrainz_url: AnyHttpUrl = Field(
+        AnyHttpUrl("https://musicbrainz.org/ws/2"), description="MusicBrainz WS/2 base URL."
+    )
+    musicbrainz_user_agent: str = Field(
+        "metadata-enrichment/0.1.0 ( https://github.com/metadata-enrichment )",
+        min_length=8,
+        description="User-Agent MusicBrainz requires.",
+    )
+    musicbrainz_rate_per_s: float = Field(
+        1.0, gt=0, le=1000, description="MusicBrainz requests per second (their rule: 1)."
+    )
+
+    lastfm_url: AnyHttpUrl = Field(
+        AnyHttpUrl("https://ws.audioscrobbler.com/2.0/"), description="Last.fm API root."
+    )
+    lastfm_api_key: SecretStr = Field(SecretStr(""), description="Last.fm key (empty: off).")
+
+    cache_max_entries: int = Field(50_000, ge=0, description="In-process cache size (0: off).")
+    cache_ttl_search_s: int = Field(7 * 86400, ge=0, description="TTL of search answers.")
+    cache_ttl_by_id_s: int = Field(30 * 86400, ge=0, description="TTL of by-id lookups.")
+    cache_ttl_isrc_s: int = Field(90 * 86400, ge=0, description="TTL of ISRC lookups.")
+    cache_ttl_not_found_s: int = Field(86400, ge=0, description="TTL of not-found answers.")
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Log level."
+    )
+    log_format: Literal["auto", "json", "console"] = Field(
+        "auto", description="auto: JSON unless stderr is a terminal."
+    )
+
+    @model_validator(mode="after")
+    def _spotify_pair(self) -> Settings:
+        has_id = bool(self.spotify_client_id)
+        has_secret = bool(self.spotify_client_secret.get_secret_value())
+        if has_id != has_secret:
+            raise ValueError(
+                "ENRICHMENT_SPOTIFY_CLIENT_ID and ENRICHMENT_SPOTIFY_CLIENT_SECRET "
+                "must be set together"
+            )
+        return self
+
+    @property
+    def spotify_enabled(self) -> bool:
+        """Spotify is used only with a client id and secret."""
+        return bool(self.spotify_client_id)
+
+    @property
+    def lastfm_enabled(self) -> bool:
+        """Last.fm is used only with an API key."""
+        return bool(self.lastfm_api_key.get_secret_value())
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; raise ``SettingsError`` naming each bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = "_".join(str(p) for p in err["loc"]).upper()
+            name = f"ENRICHMENT_{loc}" if loc else "settings"
+            lines.append(f"  {name}: {err['msg']}")
+        raise SettingsError("invalid configuration:\n" + "\n".join(lines)) from None

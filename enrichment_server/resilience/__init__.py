@@ -1,0 +1,1 @@
+"""Resilience mechanisms for upstream calls: retry, rate limiting, request coalescing."""

@@ -1,0 +1,79 @@
+"""``enrichment-sandbox``: run the upstream imitations until SIGINT/SIGTERM.
+
+Prints one ``NAME=VALUE`` line per setting to stdout (ready for ``export`` or an env
+file), logs the admin URLs to stderr, and serves until told to stop::
+
+    enrichment-sandbox --latency-spotify-ms 80 > sandbox.env
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from enrichment_server.sandbox.runner import UPSTREAMS, Sandbox, is_loopback
+
+log = logging.getLogger("enrichment_server.sandbox")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line; refuses a non-loopback ``--host``."""
+    parser = argparse.ArgumentParser(
+        prog="enrichment-sandbox",
+        description="Local imitations of Spotify, MusicBrainz and Last.fm.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address to listen on")
+    for name in UPSTREAMS:
+        parser.add_argument(
+            f"--latency-{name}-ms",
+            type=float,
+            default=0.0,
+            metavar="MS",
+            help=f"added {name} latency",
+        )
+        parser.add_argument(
+            f"--{name}-port",
+            type=int,
+            default=0,
+            metavar="PORT",
+            help=f"{name} port (0 = any free)",
+        )
+    args = parser.parse_args(argv)
+    if not is_loopback(args.host):
+        parser.error(
+            f"--host must be a loopback address (the sandbox is never exposed), not {args.host!r}"
+        )
+    return args
+
+
+async def serve(args: argparse.Namespace) -> None:
+    """Start the sandbox, announce it, and wait for SIGINT/SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    latency = {name: getattr(args, f"latency_{name}_ms") for name in UPSTREAMS}
+    ports = {name: getattr(args, f"{name}_port") for name in UPSTREAMS}
+    async with Sandbox(host=args.host, latency_ms=latency, ports=ports) as sandbox:
+        for key, value in sandbox.settings().items():
+            print(f"{key}={value}")
+        sys.stdout.flush()
+        for name, upstream in sandbox.upstreams().items():
+            log.info("%s admin: %s/calls | /faults | /latency | /config", name, upstream.admin_url)
+        await stop.wait()
+        log.info("stopping the sandbox")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s"
+    )
+    asyncio.run(serve(parse_args()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Upstream providers. Only this package speaks HTTP (through ``http.Transport``)."""

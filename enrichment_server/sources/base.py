@@ -1,0 +1,116 @@
+"""What every HTTP source shares: sending within the deadline and parsing bodies."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sized
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+
+from enrichment_server.deadline import Deadline
+from enrichment_server.domain import Source
+from enrichment_server.errors import (
+    DeadlineExhausted,
+    MalformedResponse,
+    RateLimited,
+    UpstreamUnavailable,
+)
+from enrichment_server.sources.caller import UpstreamCaller
+from enrichment_server.sources.http import (
+    HttpResponse,
+    Transport,
+    TransportError,
+    parse_retry_after,
+)
+
+T = TypeVar("T")
+
+
+class Model(BaseModel):
+    """Base of the upstream wire models: frozen, unknown fields ignored, aliases allowed."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+
+class HttpSource:
+    """A source client: a caller (cache, retries...) plus the transport it fetches with."""
+
+    source: Source
+
+    def __init__(self, caller: UpstreamCaller, transport: Transport, http_timeout_s: float) -> None:
+        self._caller = caller
+        self._transport = transport
+        self._http_timeout_s = http_timeout_s
+
+    async def _send(
+        self,
+        deadline: Deadline,
+        url: str,
+        *,
+        method: str = "GET",
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | None = None,
+    ) -> HttpResponse:
+        """Send within the time the deadline leaves; transport failures become retriable."""
+        timeout = min(self._http_timeout_s, deadline.remaining())
+        try:
+            return await self._transport.request(
+                method, url, params=params, headers=headers, data=data, timeout_s=timeout
+            )
+        except TransportError as exc:
+            if exc.timeout and deadline.remaining() <= 0.001:
+                raise DeadlineExhausted(self.source, "deadline reached during the call") from exc
+            raise UpstreamUnavailable(self.source, str(exc)) from exc
+
+    def _parse(self, resp: HttpResponse, adapter: TypeAdapter[T]) -> T:
+        """Validate the body against the wire model; a mismatch is a malformed response."""
+        try:
+            return adapter.validate_json(resp.body)
+        except ValidationError as exc:
+            detail = exc.errors()[0]
+            where = ".".join(str(p) for p in detail["loc"]) or "body"
+            raise MalformedResponse(
+                self.source, f"unexpected body from HTTP {resp.status}: {where}: {detail['msg']}"
+            ) from None
+
+    def _throttled(self, resp: HttpResponse, message: str) -> RateLimited:
+        """A ``RateLimited`` carrying the response's ``Retry-After``."""
+        retry_after = parse_retry_after(resp.headers.get("retry-after"))
+        return RateLimited(self.source, message, retry_after=retry_after)
+
+
+def error_text(resp: HttpResponse) -> str:
+    """The error body's message in any upstream's shape, else a short excerpt.
+
+    Spotify: ``{"error": {"status", "message", "reason"?}}``; token endpoint and
+    MusicBrainz: ``{"error": "...", "error_description"?}``; Last.fm: ``{"error": N,
+    "message"}``. Bodies never carry our credentials, so the text is safe to log.
+    """
+    excerpt = resp.body[:120].decode("utf-8", "replace")
+    try:
+        body = json.loads(resp.body)
+    except ValueError:
+        return excerpt
+    if not isinstance(body, dict):
+        return excerpt
+    error = body.get("error")
+    if isinstance(error, dict):
+        parts = [str(error.get("message", "")), str(error.get("reason", ""))]
+        return " ".join(p for p in parts if p) or f"status {error.get('status')}"
+    if isinstance(error, str):
+        return f"{error}: {body.get('error_description', '')}".strip(": ")
+    if "message" in body:
+        return f"error {error}: {body['message']}"
+    return excerpt
+
+
+def is_empty(value: Sized) -> bool:
+    """Cache-TTL test for list answers: an empty list is a "not found"."""
+    return len(value) == 0
+
+
+def is_none(value: object) -> bool:
+    """Cache-TTL test for single answers: None is a "not found"."""
+    return value is None

@@ -1,0 +1,142 @@
+"""The path of every upstream lookup: cache -> coalesce -> limiter -> HTTP with retries.
+
+A cache hit returns before any limiter or network work. Only successful answers are
+cached (a definite "not found" included, with its shorter TTL); an ``UpstreamError`` is
+never cached, so a retry really asks again. Circuit breakers slot in before the limiter.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from pydantic import TypeAdapter, ValidationError
+
+from enrichment_server.cache import Cache
+from enrichment_server.deadline import Deadline
+from enrichment_server.domain import Source
+from enrichment_server.errors import DeadlineExhausted, RateLimited
+from enrichment_server.resilience.coalesce import Coalescer
+from enrichment_server.resilience.ratelimit import RateLimiter
+from enrichment_server.resilience.retry import MIN_ATTEMPT_S, RetryPolicy
+
+T = TypeVar("T")
+CACHE_PREFIX = "enrichment:v1"
+
+
+class TtlKind(enum.StrEnum):
+    """Which TTL an answer gets (DESIGN section 5)."""
+
+    SEARCH = "search"
+    BY_ID = "by_id"
+    ISRC = "isrc"
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True, slots=True)
+class TtlPolicy:
+    """Seconds to keep each kind of answer."""
+
+    search_s: float = 7 * 86400
+    by_id_s: float = 30 * 86400
+    isrc_s: float = 90 * 86400
+    not_found_s: float = 86400
+
+    def seconds(self, kind: TtlKind) -> float:
+        """TTL for ``kind``."""
+        return {
+            TtlKind.SEARCH: self.search_s,
+            TtlKind.BY_ID: self.by_id_s,
+            TtlKind.ISRC: self.isrc_s,
+            TtlKind.NOT_FOUND: self.not_found_s,
+        }[kind]
+
+
+@dataclass(slots=True)
+class CallContext:
+    """Per-enrichment state shared by every lookup of one track."""
+
+    deadline: Deadline
+    force_refresh: bool = False
+    cache_hits: int = 0
+    network_calls: int = 0
+    sources_called: set[Source] = field(default_factory=set)
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """One cacheable upstream question: its cache key and TTL kind."""
+
+    key: str
+    kind: TtlKind
+
+
+class UpstreamCaller:
+    """Runs lookups for one source through cache, coalescing, limiter and retries."""
+
+    def __init__(
+        self,
+        source: Source,
+        cache: Cache,
+        ttl: TtlPolicy,
+        retry: RetryPolicy,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        self.source = source
+        self._cache = cache
+        self._ttl = ttl
+        self._retry = retry
+        self._limiter = limiter
+        self._coalescer: Coalescer[bytes] = Coalescer()
+
+    async def lookup(
+        self,
+        ctx: CallContext,
+        lookup: Lookup,
+        adapter: TypeAdapter[T],
+        fetch: Callable[[Deadline], Awaitable[T]],
+        is_empty: Callable[[T], bool],
+    ) -> T:
+        """The answer to ``lookup``: from the cache, or fetched (and cached) once."""
+        key = f"{CACHE_PREFIX}:{self.source}:{lookup.key}"
+        if not ctx.force_refresh:
+            cached = await self._cache.get(key)
+            if cached is not None:
+                try:
+                    value = adapter.validate_json(cached)
+                except ValidationError:
+                    pass  # an entry from an incompatible build: fetch afresh
+                else:
+                    ctx.cache_hits += 1
+                    return value
+        ctx.network_calls += 1
+        ctx.sources_called.add(self.source)
+
+        async def fetch_and_store() -> bytes:
+            value = await self._retry.run(lambda: self._attempt(fetch, ctx.deadline), ctx.deadline)
+            raw = adapter.dump_json(value, by_alias=True)
+            kind = TtlKind.NOT_FOUND if is_empty(value) else lookup.kind
+            await self._cache.set(key, raw, self._ttl.seconds(kind))
+            return raw
+
+        try:
+            raw = await self._coalescer.run(key, fetch_and_store, ctx.deadline.remaining())
+        except TimeoutError:
+            raise DeadlineExhausted(
+                self.source, "deadline reached waiting for the answer"
+            ) from None
+        return adapter.validate_json(raw)
+
+    async def _attempt(self, fetch: Callable[[Deadline], Awaitable[T]], deadline: Deadline) -> T:
+        if deadline.remaining() < MIN_ATTEMPT_S:
+            raise DeadlineExhausted(self.source, "no time left for another attempt")
+        if self._limiter is not None and not await self._limiter.acquire(deadline):
+            raise RateLimited(self.source, "client-side rate limit: no slot before the deadline")
+        return await fetch(deadline)
+
+    @property
+    def coalesced_calls(self) -> int:
+        """Callers that shared another caller's in-flight lookup."""
+        return self._coalescer.joined

@@ -1,0 +1,1 @@
+"""Logs (and, later, metrics and traces) configured once at start."""

@@ -1,0 +1,118 @@
+"""Checking and normalising caller input; every bad field is reported at once."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from enrichment_server.domain import EnrichmentRequest
+from enrichment_server.errors import FieldViolation, InvalidRequest
+
+MAX_NAME_CHARS = 512
+MAX_TRACK_ID_CHARS = 256
+_ISRC = re.compile(r"^[A-Z]{2}[A-Z0-9]{3}\d{7}$")
+_SPOTIFY_ID = re.compile(r"^[0-9A-Za-z]{22}$")
+_SPOTIFY_FORMS = re.compile(
+    r"^(?:spotify:track:|https?://open\.spotify\.com/(?:intl-[a-z-]+/)?track/)([^?#/]+)"
+)
+_MBID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+@dataclass(frozen=True, slots=True)
+class RawRequest:
+    """The request's fields exactly as the caller sent them (None = not sent)."""
+
+    track_id: str
+    artist_name: str
+    track_title: str
+    existing_spotify_id: str | None = None
+    existing_isrc: str | None = None
+    existing_musicbrainz_id: str | None = None
+    force_refresh: bool = False
+
+
+def _name(field: str, value: str, bad: list[FieldViolation]) -> str:
+    cleaned = " ".join(value.split())
+    if not cleaned:
+        bad.append(FieldViolation(field, "must not be empty or blank"))
+    elif len(cleaned) > MAX_NAME_CHARS:
+        bad.append(FieldViolation(field, f"must be at most {MAX_NAME_CHARS} characters"))
+    elif any(unicodedata.category(c) == "Cc" for c in cleaned):
+        bad.append(FieldViolation(field, "must not contain control characters"))
+    return cleaned
+
+
+def _isrc(value: str) -> str | None:
+    compact = value.replace("-", "").replace(" ", "").upper()
+    return compact if _ISRC.match(compact) else None
+
+
+def _spotify_id(value: str) -> str | None:
+    form = _SPOTIFY_FORMS.match(value)
+    candidate = form.group(1) if form else value
+    return candidate if _SPOTIFY_ID.match(candidate) else None
+
+
+def _mbid(value: str) -> str | None:
+    lowered = value.lower()
+    return lowered if _MBID.match(lowered) else None
+
+
+#: Optional identifier field -> (normaliser returning None when malformed, what is expected).
+_IDENTIFIERS: dict[str, tuple[Callable[[str], str | None], str]] = {
+    "existing_spotify_id": (
+        _spotify_id,
+        "must be a Spotify track id (22 base62 characters), URI or open.spotify.com link",
+    ),
+    "existing_isrc": (
+        _isrc,
+        "must be an ISRC: 2 letters, 3 letters or digits, 7 digits (e.g. GBTDG0900141)",
+    ),
+    "existing_musicbrainz_id": (
+        _mbid,
+        "must be a MusicBrainz id (a UUID like 4a00ec9d-c635-463a-8cd4-eb61725f0c60)",
+    ),
+}
+
+
+def _identifier(field: str, value: str | None, bad: list[FieldViolation]) -> str | None:
+    if value is None or not value.strip():
+        return None
+    normalise, expected = _IDENTIFIERS[field]
+    result = normalise(value.strip())
+    if result is None:
+        bad.append(FieldViolation(field, expected))
+    return result
+
+
+def derive_track_id(artist: str, title: str) -> str:
+    """A stable id for callers that send none: a hash of the case-folded artist and title."""
+    digest = hashlib.sha256(f"{artist.casefold()}\x1f{title.casefold()}".encode()).hexdigest()
+    return f"auto-{digest[:24]}"
+
+
+def validate(raw: RawRequest) -> EnrichmentRequest:
+    """The normalised request, or ``InvalidRequest`` listing every bad field."""
+    bad: list[FieldViolation] = []
+    artist = _name("artist_name", raw.artist_name, bad)
+    title = _name("track_title", raw.track_title, bad)
+    track_id = raw.track_id.strip()
+    if len(track_id) > MAX_TRACK_ID_CHARS:
+        bad.append(FieldViolation("track_id", f"must be at most {MAX_TRACK_ID_CHARS} characters"))
+    spotify_id = _identifier("existing_spotify_id", raw.existing_spotify_id, bad)
+    isrc = _identifier("existing_isrc", raw.existing_isrc, bad)
+    mbid = _identifier("existing_musicbrainz_id", raw.existing_musicbrainz_id, bad)
+    if bad:
+        raise InvalidRequest(bad)
+    return EnrichmentRequest(
+        track_id=track_id or derive_track_id(artist, title),
+        artist=artist,
+        title=title,
+        spotify_id=spotify_id,
+        isrc=isrc,
+        musicbrainz_id=mbid,
+        force_refresh=raw.force_refresh,
+    )

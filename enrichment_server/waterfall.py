@@ -1,0 +1,231 @@
+"""The enrichment waterfall: which sources are asked what, in which order, concurrently.
+
+Stages (DESIGN section 4):
+
+* Last.fm needs only artist and title, so it starts at once, beside everything else.
+* Identify on Spotify: an existing Spotify id, else an ``isrc:`` search, else a text
+  search whose candidates must pass the matcher (a top hit is never taken on trust).
+* Cross-reference on MusicBrainz: an existing MBID, else the ISRC (given, or from
+  Spotify; so it waits for Spotify only when it has neither), else a scored search.
+  Spotify audio features and the MusicBrainz release (label) follow their match.
+* Merge by per-field precedence (``merge.py``).
+
+Each source's failure is recorded and the others go on: one source down never discards
+what the others found.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import structlog
+
+from enrichment_server.deadline import Deadline
+from enrichment_server.domain import (
+    EnrichmentRequest,
+    EnrichmentResult,
+    ErrorKind,
+    Source,
+    SourceFailure,
+)
+from enrichment_server.errors import UpstreamError
+from enrichment_server.matching import Matcher, NormalisedTrack, normalise
+from enrichment_server.merge import Findings, decide_status, merge
+from enrichment_server.sources.caller import CallContext
+from enrichment_server.sources.describe import (
+    lastfm_findings,
+    musicbrainz_findings,
+    pick_release,
+    spotify_features_findings,
+    spotify_findings,
+)
+from enrichment_server.sources.lastfm import LastfmClient
+from enrichment_server.sources.musicbrainz import MbRecording, MusicBrainzClient
+from enrichment_server.sources.spotify import SpotifyClient, SpotifyTrack
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSet:
+    """The configured sources; a disabled source is None."""
+
+    spotify: SpotifyClient | None = None
+    musicbrainz: MusicBrainzClient | None = None
+    lastfm: LastfmClient | None = None
+
+
+@dataclass(slots=True)
+class _Run:
+    """State of one enrichment while its stages run."""
+
+    request: EnrichmentRequest
+    query: NormalisedTrack
+    ctx: CallContext
+    findings: dict[Source, Findings] = field(default_factory=dict)
+    failures: dict[Source, SourceFailure] = field(default_factory=dict)
+
+    def found(self, source: Source, values: Findings) -> None:
+        self.findings.setdefault(source, {}).update(values)
+
+    async def guarded(self, source: Source, stage: Awaitable[None]) -> None:
+        """Run one source's stage; record its failure instead of propagating it."""
+        try:
+            await stage
+        except UpstreamError as exc:
+            self.failures.setdefault(source, exc.to_failure())
+        except Exception:
+            # A bug in one adapter must not discard the other sources' data: report it
+            # as a retriable failure of that source and keep the traceback in the log.
+            log.exception("source_stage_crashed", source=str(source))
+            failure = SourceFailure(source, ErrorKind.UNAVAILABLE, "internal error", True)
+            self.failures.setdefault(source, failure)
+
+
+class Waterfall:
+    """Enriches one track from every configured source."""
+
+    def __init__(
+        self,
+        sources: SourceSet,
+        matcher: Matcher,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._sources = sources
+        self._matcher = matcher
+        self._clock = clock
+
+    async def enrich(self, request: EnrichmentRequest, deadline: Deadline) -> EnrichmentResult:
+        """Ask every source, merge what they found, and decide the status."""
+        started = self._clock()
+        run = _Run(request, normalise(request.artist, request.title), CallContext(deadline))
+        run.ctx.force_refresh = request.force_refresh
+        await asyncio.gather(self._lastfm(run), self._identify_and_crossref(run))
+        merged = merge(run.findings)
+        failures = tuple(run.failures[s] for s in Source if s in run.failures)
+        return EnrichmentResult(
+            track_id=request.track_id,
+            status=decide_status(merged, failures),
+            metadata=merged.metadata,
+            provenance=merged.provenance,
+            sources_used=merged.sources_used,
+            errors=failures,
+            duration_s=self._clock() - started,
+            cached=run.ctx.network_calls == 0 and run.ctx.cache_hits > 0,
+            enriched_at=datetime.now(UTC),
+        )
+
+    async def _identify_and_crossref(self, run: _Run) -> None:
+        """Spotify and MusicBrainz; MusicBrainz waits for Spotify only to learn the ISRC."""
+        if run.request.isrc or run.request.musicbrainz_id:
+            await asyncio.gather(self._spotify(run), self._musicbrainz(run, run.request.isrc))
+            return
+        track = await self._spotify(run)
+        isrc = track.external_ids.isrc if track is not None else None
+        await self._musicbrainz(run, isrc)
+
+    async def _spotify(self, run: _Run) -> SpotifyTrack | None:
+        client = self._sources.spotify
+        if client is None:
+            return None
+        matched: list[SpotifyTrack] = []
+
+        async def stage() -> None:
+            track, confidence = await self._identify_spotify(client, run)
+            if track is None:
+                return
+            matched.append(track)
+            run.found(Source.SPOTIFY, spotify_findings(track, confidence))
+            features = await client.audio_features(run.ctx, track.id)
+            if features is not None:
+                run.found(Source.SPOTIFY, spotify_features_findings(features))
+
+        await run.guarded(Source.SPOTIFY, stage())
+        return matched[0] if matched else None
+
+    async def _identify_spotify(
+        self, client: SpotifyClient, run: _Run
+    ) -> tuple[SpotifyTrack | None, float]:
+        request, ctx = run.request, run.ctx
+        if request.spotify_id:
+            return await client.track(ctx, request.spotify_id), 1.0
+        if request.isrc:
+            tracks = await client.search_isrc(ctx, request.isrc)
+            if tracks:
+                # Every hit carries the ISRC; the best-scoring one is the canonical release.
+                best = Matcher(0.0).best(run.query, tracks, _describe_spotify)
+                return (best.candidate if best else None), 1.0
+        tracks = await client.search(ctx, run.query.search_artist, run.query.search_title)
+        match = self._matcher.best(run.query, tracks, _describe_spotify)
+        return (match.candidate, match.score) if match else (None, 0.0)
+
+    async def _musicbrainz(self, run: _Run, isrc: str | None) -> None:
+        client = self._sources.musicbrainz
+        if client is None:
+            return
+
+        async def stage() -> None:
+            recording, confidence = await self._identify_musicbrainz(client, run, isrc)
+            if recording is None:
+                return
+            run.found(Source.MUSICBRAINZ, musicbrainz_findings(recording, confidence, isrc))
+            release = pick_release(recording)
+            if release is not None:
+                detail = await client.release(run.ctx, release.id)
+                if detail is not None and detail.label_info and detail.label_info[0].label:
+                    run.found(Source.MUSICBRAINZ, {"label": detail.label_info[0].label.name})
+
+        await run.guarded(Source.MUSICBRAINZ, stage())
+
+    async def _identify_musicbrainz(
+        self, client: MusicBrainzClient, run: _Run, isrc: str | None
+    ) -> tuple[MbRecording | None, float]:
+        ctx, query = run.ctx, run.query
+        if run.request.musicbrainz_id:
+            return await client.recording(ctx, run.request.musicbrainz_id), 1.0
+        if isrc:
+            recordings = await client.by_isrc(ctx, isrc)
+            match = Matcher(0.0).best(query, recordings, _describe_mb)
+            if match is not None:
+                return match.candidate, 1.0
+        recordings = await client.search(ctx, query.search_artist, query.search_title)
+        found = self._matcher.best(query, recordings, _describe_mb)
+        return (found.candidate, found.score) if found else (None, 0.0)
+
+    async def _lastfm(self, run: _Run) -> None:
+        client = self._sources.lastfm
+        if client is None:
+            return
+
+        async def stage() -> None:
+            artist, title = run.query.search_artist, run.query.search_title
+            info_or_error, tags_or_error = await asyncio.gather(
+                client.track_info(run.ctx, artist, title),
+                client.top_tags(run.ctx, artist, title),
+                return_exceptions=True,
+            )
+            if isinstance(info_or_error, BaseException):
+                raise info_or_error
+            if isinstance(tags_or_error, BaseException):
+                raise tags_or_error
+            info, tags = info_or_error, tags_or_error
+            if info is None:
+                return
+            # autocorrect=1 may answer for another track: verify what came back.
+            match = self._matcher.best(run.query, [info], lambda t: (t.artist.name, t.name, None))
+            if match is not None:
+                run.found(Source.LASTFM, lastfm_findings(info, tags, match.score))
+
+        await run.guarded(Source.LASTFM, stage())
+
+
+def _describe_spotify(track: SpotifyTrack) -> tuple[str, str, int | None]:
+    return track.artist_credit, track.name, track.duration_ms
+
+
+def _describe_mb(recording: MbRecording) -> tuple[str, str, int | None]:
+    return recording.artist_credit_text, recording.title, recording.length
