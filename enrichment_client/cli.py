@@ -1,4 +1,5 @@
-"""``enrichment``: the ops CLI. Prints responses as protobuf JSON (as grpcurl does).
+"""``enrichment``: the ops CLI. Prints responses as protobuf JSON with the proto's field
+names, exactly as grpcurl does.
 
     enrichment --target 127.0.0.1:50051 enrich --artist deadmau5 --title Strobe
     enrichment --target 127.0.0.1:50051 health [--service readiness]
@@ -59,7 +60,7 @@ async def _enrich(args: argparse.Namespace) -> str:
             musicbrainz_id=args.musicbrainz_id,
             force_refresh=args.force_refresh,
         )
-    return json_format.MessageToJson(response)
+    return json_format.MessageToJson(response, preserving_proto_field_name=True)
 
 
 async def _health(args: argparse.Namespace) -> str:
@@ -70,7 +71,7 @@ async def _health(args: argparse.Namespace) -> str:
             response = await stub.Check(request, timeout=args.timeout)
         except grpc.aio.AioRpcError as exc:
             raise EnrichmentClientError(exc.code().name, exc.details() or "") from None
-    return json_format.MessageToJson(response)
+    return json_format.MessageToJson(response, preserving_proto_field_name=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,6 +6,7 @@ build the same graph with their own settings (port 0, sandbox URLs).
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -98,6 +99,7 @@ class App:
         self._session: aiohttp.ClientSession | None = None
         self._server: grpc.aio.Server | None = None
         self.waterfall: Waterfall | None = None
+        self._stopped = False
 
     async def start(self) -> int:
         """Build everything, bind, start serving; return the bound port."""
@@ -130,9 +132,19 @@ class App:
         return self.port
 
     async def stop(self, grace_s: float | None = None) -> None:
-        """NOT_SERVING first, then let in-flight RPCs finish within the grace period."""
+        """NOT_SERVING first, then let in-flight RPCs finish within the grace period.
+
+        During ``drain_s`` the server still accepts calls while health reports NOT_SERVING,
+        so health watchers and load balancers move away before new calls are refused.
+        """
+        if self._stopped:
+            return
+        self._stopped = True
         grace = self.settings.grace_period_s if grace_s is None else grace_s
         await self.health.shutting_down()
+        if self.settings.drain_s > 0:
+            log.info("server_draining", drain_s=self.settings.drain_s)
+            await asyncio.sleep(self.settings.drain_s)
         if self._server is not None:
             log.info("server_stopping", grace_s=grace)
             await self._server.stop(grace)

@@ -33,7 +33,7 @@ SAMPLE: tuple[tuple[str, str, str], ...] = (
     ("Royksopp", "Eple", "accent stripped (Röyksopp)"),
     ("Eric Prydz", "Opus (Four Tet Remix)", "a named remix"),
     ("Eric Prydz", "Opus [Pryda]", "bracketed label noise"),
-    ("Bicep ft. Clara La San", "Water", "'ft.' for 'feat.'"),
+    ("Bicep ft. Clara La San", "Saku", "'ft.' for 'feat.'"),
     ("Kolsch", "Grey", "accent stripped (Kölsch)"),
     ("Fred Again", "Marea (We've Lost Dancing)", "punctuation ('Fred again..')"),
     ("Daft Punk", "One More Tiime", "a typo"),

@@ -428,6 +428,16 @@ REAL_TRACK_IDS = {
 REAL_SPOTIFY_ARTIST_IDS = {"deadmau5": "2CIMQHirSU0MQqyYHq0eOx"}
 REAL_ARTIST_MBIDS = {"deadmau5": "4a00ec9d-c635-463a-8cd4-eb61725f0c60"}
 
+# Reference records every upstream has in full (never picked as missing or stale).
+KEEP_COMPLETE = {
+    ("deadmau5", "Strobe"),
+    ("Eric Prydz", "Opus"),
+    ("Eric Prydz", "Opus (Four Tet Remix)"),
+    ("Kings of Tomorrow", "Finally"),
+    ("CeCe Peniston", "Finally"),
+    ("FISHER", "Losing It"),
+}
+
 # label -> (ISRC country + registrant, catalogue number format)
 LABELS: dict[str, tuple[str, str]] = {
     "10 Records": ("GBAAA", "TEN {:03d}"),
@@ -761,9 +771,9 @@ class Ids:
             attempt += 1
 
 
-def isrc_digits(*parts: str) -> str:
-    """Five ISRC designation digits."""
-    return f"{number(*parts) % 100000:05d}"
+def isrc_code(label: str, date: str, *parts: str) -> str:
+    """The label's country + registrant, the release year, and five hashed digits."""
+    return f"{LABELS[label][0]}{date[2:4]}{number('isrc', *parts) % 100000:05d}"
 
 
 def catno(label: str, album: str, taken: set[str]) -> str:
@@ -801,7 +811,7 @@ def check_rows(rows: list[Row]) -> None:
         parse_key(row.key)
 
 
-def build() -> list[dict[str, Any]]:  # noqa: C901 - one pass over the table, kept together
+def build() -> list[dict[str, Any]]:
     """Every catalogue record, as JSON-ready dicts in table order."""
     check_rows(TRACKS)
     reserved_ids = {sid for sid, _ in REAL_TRACK_IDS.values()}
@@ -823,8 +833,7 @@ def build() -> list[dict[str, Any]]:  # noqa: C901 - one pass over the table, ke
             spotify_id, isrc = real
         else:
             spotify_id = track_ids.take(base62_id, "spotify:track", *key)
-            prefix = LABELS[row.label][0] + row.date[2:4]
-            isrc = isrcs.take(lambda *p: prefix + isrc_digits(*p), "isrc", *key)
+            isrc = isrcs.take(isrc_code, row.label, row.date, *key)
         if album not in album_catnos:
             album_catnos[album] = catno(row.label, row.album, catnos)
         listeners = row.listeners_k * 1000 + number("listeners", *key) % 1000
@@ -868,15 +877,15 @@ def build() -> list[dict[str, Any]]:  # noqa: C901 - one pass over the table, ke
             }
         )
         by_key[key] = records[-1]
-    for (artist, title, album), original_album in SAME_RECORDING.items():
-        by_key[(artist, title, album)]["isrc"] = by_key[(artist, title, original_album)]["isrc"]
+    for (artist, title, compilation), original in SAME_RECORDING.items():
+        by_key[(artist, title, compilation)]["isrc"] = by_key[(artist, title, original)]["isrc"]
     assign_flags(records)
     return records
 
 
 def assign_flags(records: list[dict[str, Any]]) -> None:
     """Pick, by hash rank, the records an upstream lacks and the Last.fm/MB extras."""
-    protected = {i for i, r in enumerate(records) if (r["artist"], r["title"]) in _KEEP_COMPLETE}
+    protected = {i for i, r in enumerate(records) if (r["artist"], r["title"]) in KEEP_COMPLETE}
     taken = set(protected)
     for flag, count in (
         ("on_spotify", MISSING_SPOTIFY),
@@ -897,10 +906,6 @@ def assign_flags(records: list[dict[str, Any]]) -> None:
         records[i]["lastfm_mbid"] = records[i]["mbid"]
     for i in rank(TRACKS, "mb_tags", set())[: len(records) // 2]:
         records[i]["mb_tags"] = [list(t) for t in musicbrainz_tags(TRACKS[i])]
-
-
-# Records every upstream has in full (the demo's reference track).
-_KEEP_COMPLETE = {("deadmau5", "Strobe")}
 
 
 def render(records: list[dict[str, Any]]) -> str:

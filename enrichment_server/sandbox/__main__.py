@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import signal
 import sys
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
 
+from enrichment_server.sandbox.catalogue import Catalogue, CatalogueTrack, load_catalogue
 from enrichment_server.sandbox.runner import UPSTREAMS, Sandbox, is_loopback
 
 log = logging.getLogger("enrichment_server.sandbox")
@@ -26,6 +31,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description="Local imitations of Spotify, MusicBrainz and Last.fm.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to listen on")
+    parser.add_argument(
+        "--catalogue",
+        type=Path,
+        metavar="JSON",
+        help='a {"tracks": [...]} file instead of the bundled catalogue',
+    )
     for name in UPSTREAMS:
         parser.add_argument(
             f"--latency-{name}-ms",
@@ -49,6 +60,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def read_catalogue(path: Path) -> Catalogue:
+    """A catalogue from a JSON file shaped like the bundled ``catalogue.json``."""
+    names = {f.name for f in fields(CatalogueTrack)}
+    tracks = []
+    for raw in json.loads(path.read_text("utf-8"))["tracks"]:
+        # JSON has lists where the records hold tuples (and tuples of (name, weight) pairs).
+        data = {k: _tuples(v) for k, v in raw.items() if k in names}
+        tracks.append(CatalogueTrack(**data))
+    return Catalogue(tuple(tracks))
+
+
+def _tuples(value: Any) -> Any:
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
 async def serve(args: argparse.Namespace) -> None:
     """Start the sandbox, announce it, and wait for SIGINT/SIGTERM."""
     stop = asyncio.Event()
@@ -57,7 +83,8 @@ async def serve(args: argparse.Namespace) -> None:
         loop.add_signal_handler(sig, stop.set)
     latency = {name: getattr(args, f"latency_{name}_ms") for name in UPSTREAMS}
     ports = {name: getattr(args, f"{name}_port") for name in UPSTREAMS}
-    async with Sandbox(host=args.host, latency_ms=latency, ports=ports) as sandbox:
+    catalogue = read_catalogue(args.catalogue) if args.catalogue else load_catalogue()
+    async with Sandbox(catalogue, host=args.host, latency_ms=latency, ports=ports) as sandbox:
         for key, value in sandbox.settings().items():
             print(f"{key}={value}")
         sys.stdout.flush()

@@ -1,19 +1,25 @@
 """Stable details the catalogue does not record but the wire formats need.
 
 Track numbers, album sizes, image hashes, MusicBrainz track ids and the like are derived
-deterministically from a record's identifiers, so every imitation (and every run) agrees
-about them: the Spotify ``track_number`` equals the MusicBrainz medium track ``number``
-and the Last.fm album ``@attr.position``.
+deterministically from a record's identifiers (and, for release layouts, from the other
+records on the same release), so every imitation and every run agrees about them: the
+Spotify ``track_number`` equals the MusicBrainz medium track ``number`` and the Last.fm
+album ``@attr.position``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import random
+import re
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from enrichment_server.sandbox.catalogue import CatalogueTrack
 from enrichment_server.sandbox.text import fold
 
+_VERSION = re.compile(r"\s*(?:[\(\[][^\)\]]*[\)\]]|\s-\s[^-]*)\s*$")
 _NAMESPACE = uuid.UUID("6f1c5a52-4d7e-4f0e-9a43-2b8c1d0e7f35")
 
 AREA_NAMES = {
@@ -58,23 +64,57 @@ def stable_uuid(*parts: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, "\x1f".join(parts)))
 
 
-def is_single(track: CatalogueTrack) -> bool:
-    """Whether the record's release is a single (its title is the track's title)."""
-    return fold(track.album) == fold(track.title)
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where a record sits on its release, and what kind of release that is."""
+
+    position: int
+    total_tracks: int
+    single: bool
 
 
-def total_tracks(track: CatalogueTrack) -> int:
-    """Number of tracks on the record's release."""
-    if is_single(track):
-        return 1 + digest(track.release_mbid, "size") % 3
-    return 6 + digest(track.release_mbid, "size") % 9
+def _base_title(title: str) -> str:
+    """The title without a trailing version tag ("(Radio Edit)", "- Original Mix")."""
+    return fold(_VERSION.sub("", title))
 
 
-def track_number(track: CatalogueTrack) -> int:
-    """The record's 1-based position on its release."""
-    if is_single(track):
-        return 1
-    return 1 + digest(track.mbid, "position") % total_tracks(track)
+class ReleaseLayout:
+    """Track positions and release sizes, consistent across every record on a release.
+
+    A release is a single when its title is one of its tracks' titles (version tags
+    ignored); singles hold 1-3 tracks with the title track first, albums 6-14 tracks,
+    always at least as many as the catalogue places on them, at distinct positions.
+    """
+
+    def __init__(self, tracks: Iterable[CatalogueTrack]) -> None:
+        """Lay out every release the records are on."""
+        by_release: dict[str, list[CatalogueTrack]] = {}
+        for track in tracks:
+            by_release.setdefault(track.release_mbid, []).append(track)
+        self._places: dict[tuple[str, str], Placement] = {}
+        for release, members in by_release.items():
+            self._places.update(_lay_out(release, members))
+
+    def of(self, track: CatalogueTrack) -> Placement:
+        """The record's placement (a record outside the layout is laid out alone)."""
+        place = self._places.get((track.release_mbid, track.mbid))
+        return place or _lay_out(track.release_mbid, [track])[(track.release_mbid, track.mbid)]
+
+
+def _lay_out(release: str, members: list[CatalogueTrack]) -> dict[tuple[str, str], Placement]:
+    album = fold(members[0].album)
+    single = any(_base_title(m.title) == album for m in members)
+    size = digest(release, "size")
+    total = max(len(members), 1 + size % 3 if single else 6 + size % 9)
+    ordered = sorted(members, key=lambda m: (fold(m.title) != album, digest(m.mbid, "position")))
+    if single:
+        positions = list(range(1, len(members) + 1))
+    else:
+        positions = sorted(random.Random(size).sample(range(1, total + 1), len(members)))
+    return {
+        (release, m.mbid): Placement(position, total, single)
+        for m, position in zip(ordered, positions, strict=True)
+    }
 
 
 def mb_length(track: CatalogueTrack) -> int:

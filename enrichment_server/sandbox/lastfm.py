@@ -17,6 +17,7 @@ from aiohttp import web
 from enrichment_server.sandbox import lastfm_render as render
 from enrichment_server.sandbox.admin import add_admin_routes
 from enrichment_server.sandbox.catalogue import Catalogue, CatalogueTrack
+from enrichment_server.sandbox.derived import ReleaseLayout
 from enrichment_server.sandbox.controls import Controls, FaultRule, Knob
 from enrichment_server.sandbox.middleware import control_middleware, json_response
 from enrichment_server.sandbox.text import fold, overlap, strip_featuring, token_set, tokens
@@ -111,6 +112,7 @@ class LastfmImitation:
         self.catalogue = catalogue
         self.api_key = api_key
         self.controls = controls or Controls(knobs=LASTFM_KNOBS)
+        self.layout = ReleaseLayout(catalogue.tracks)
         self._methods: dict[str, Callable[[web.Request], Awaitable[dict[str, object]]]] = {
             "track.getInfo": self._get_info,
             "track.getTopTags": self._get_top_tags,
@@ -167,7 +169,7 @@ class LastfmImitation:
     async def _get_info(self, request: web.Request) -> dict[str, object]:
         track, artist, title = self._lookup(request)
         if track is not None:
-            return {"track": render.track_info(track)}
+            return {"track": render.track_info(track, self.layout.of(track))}
         if self.controls.config["unknown_track"] == "error":
             raise LastfmError(6, "Track not found", semantic_status=404)
         return {"track": render.stub_info(artist, title)}

@@ -51,19 +51,19 @@ def images(key: str) -> list[dict[str, str]]:
     return [{"#text": f"{IMAGE_URL}{path}/{digest}.png", "size": size} for path, size in _SIZES]
 
 
-def _album(track: CatalogueTrack, artist: str) -> dict[str, object]:
+def _album(track: CatalogueTrack, artist: str, place: derived.Placement) -> dict[str, object]:
     album: dict[str, object] = {"artist": artist, "title": track.album}
     if track.lastfm_mbid:
         album["mbid"] = track.release_mbid
     album |= {
         "url": f"{SITE}/music/{_quote(artist)}/{_quote(track.album)}",
         "image": images(track.release_mbid),
-        "@attr": {"position": str(derived.track_number(track))},
+        "@attr": {"position": str(place.position)},
     }
     return album
 
 
-def track_info(track: CatalogueTrack) -> dict[str, object]:
+def track_info(track: CatalogueTrack, place: derived.Placement) -> dict[str, object]:
     """The ``track`` object of ``track.getInfo`` for a known track."""
     artist = lastfm_artist(track)
     info: dict[str, object] = {"name": track.title}
@@ -80,7 +80,7 @@ def track_info(track: CatalogueTrack) -> dict[str, object]:
         "listeners": str(track.listeners),
         "playcount": str(track.playcount),
         "artist": artist_obj,
-        "album": _album(track, artist),
+        "album": _album(track, artist, place),
         "toptags": {"tag": [{"name": n, "url": tag_url(n)} for n, _ in track.tags[:5]]},
     }
 

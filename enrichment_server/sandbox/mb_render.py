@@ -70,13 +70,11 @@ def artist_credit(track: CatalogueTrack, *, search: bool) -> list[dict[str, obje
     return credit
 
 
-def _primary_type(track: CatalogueTrack) -> str:
-    return "Single" if derived.is_single(track) else "Album"
-
-
-def release_group(track: CatalogueTrack, *, search: bool) -> dict[str, object]:
+def release_group(
+    track: CatalogueTrack, place: derived.Placement, *, search: bool
+) -> dict[str, object]:
     """The ``release-group`` object of the record's release."""
-    kind = _primary_type(track)
+    kind = "Single" if place.single else "Album"
     group: dict[str, object] = {
         "id": track.release_group_mbid,
         "type-id": PRIMARY_TYPE_IDS[kind],
@@ -94,10 +92,10 @@ def release_group(track: CatalogueTrack, *, search: bool) -> dict[str, object]:
     return group
 
 
-def _medium_track(track: CatalogueTrack) -> dict[str, object]:
+def _medium_track(track: CatalogueTrack, place: derived.Placement) -> dict[str, object]:
     return {
         "id": derived.stable_uuid("track", track.mbid),
-        "number": str(derived.track_number(track)),
+        "number": str(place.position),
         "title": track.title,
         "length": derived.mb_length(track),
     }
@@ -110,33 +108,34 @@ def _release_event(track: CatalogueTrack, *, search: bool) -> dict[str, object]:
     return {"date": track.release_date, "area": area}
 
 
-def search_release(track: CatalogueTrack) -> dict[str, object]:
+def search_release(track: CatalogueTrack, place: derived.Placement) -> dict[str, object]:
     """A release as embedded in a recording search hit (media ``track`` singular)."""
-    position = derived.track_number(track)
     return {
         "id": track.release_mbid,
         "status-id": OFFICIAL_STATUS_ID,
         "count": 1,
         "title": track.album,
         "status": "Official",
-        "release-group": release_group(track, search=True),
+        "release-group": release_group(track, place, search=True),
         "date": track.release_date,
         "country": derived.country(track),
         "release-events": [_release_event(track, search=True)],
-        "track-count": derived.total_tracks(track),
+        "track-count": place.total_tracks,
         "media": [
             {
                 "position": 1,
                 "format": "Digital Media",
-                "track": [_medium_track(track)],
-                "track-count": derived.total_tracks(track),
-                "track-offset": position - 1,
+                "track": [_medium_track(track, place)],
+                "track-count": place.total_tracks,
+                "track-offset": place.position - 1,
             }
         ],
     }
 
 
-def search_recording(track: CatalogueTrack, score: int) -> dict[str, object]:
+def search_recording(
+    track: CatalogueTrack, place: derived.Placement, score: int
+) -> dict[str, object]:
     """One ``recordings[]`` entry of a recording search."""
     return {
         "id": track.mbid,
@@ -147,7 +146,7 @@ def search_recording(track: CatalogueTrack, score: int) -> dict[str, object]:
         "video": None,
         "artist-credit": artist_credit(track, search=True),
         "first-release-date": track.release_date,
-        "releases": [search_release(track)],
+        "releases": [search_release(track, place)],
         "isrcs": [track.isrc],
         "tags": [{"count": count, "name": name} for name, count in track.mb_tags],
     }

@@ -36,17 +36,16 @@ RATE_LIMIT_TEXT = (
 )
 _MBID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 _ISRC = re.compile(r"^[A-Z]{2}[A-Z0-9]{3}\d{7}$")
-_COMMON_INC = frozenset(
+_LOOKUP_INC = frozenset(
     {"artists", "releases", "artist-credits", "isrcs", "aliases", "tags", "user-tags", "genres"}
-    | {"user-genres", "ratings", "user-ratings", "release-groups", "media", "discids", "puids"}
+    | {"user-genres", "ratings", "user-ratings", "release-groups", "media", "puids"}
 )
 VALID_INC = {
-    "recording": _COMMON_INC | {"work-level-rels", "annotation"},
-    "isrc": _COMMON_INC,
-    "release": _COMMON_INC
-    | {"labels", "recordings", "work-level-rels", "annotation", "collections"},
+    "recording": _LOOKUP_INC | {"work-level-rels", "annotation"},
+    "isrc": _LOOKUP_INC | {"discids"},
+    "release": _LOOKUP_INC | {"labels", "recordings", "discids", "work-level-rels", "annotation"},
 }
-VALID_INC["recording"] = VALID_INC["recording"] - {"discids"}
+"""Accepted ``inc`` values per resource (besides any ``*-rels``), after musicbrainz-server."""
 _XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>'
 
 

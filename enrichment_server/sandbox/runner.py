@@ -117,9 +117,7 @@ class Sandbox:
             access_log=None,
         )
         await runner.setup()
-        site = web.TCPSite(
-            runner, self.host, self.ports.get(name, 0), shutdown_timeout=SHUTDOWN_TIMEOUT
-        )
+        site = web.TCPSite(runner, self.host, self.ports.get(name, 0))
         await site.start()
         port = runner.addresses[0][1]
         return RunningUpstream(imitation, runner, int(port), self.host)

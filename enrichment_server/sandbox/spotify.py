@@ -10,6 +10,8 @@ One app serves ``POST /api/token`` (client credentials) and ``/v1/search``,
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import re
 import secrets
@@ -17,10 +19,11 @@ import time
 import urllib.parse
 from collections.abc import Callable, Mapping
 
-from aiohttp import BasicAuth, web
+from aiohttp import web
 
 from enrichment_server.sandbox.admin import add_admin_routes
 from enrichment_server.sandbox.catalogue import Catalogue, CatalogueTrack
+from enrichment_server.sandbox.derived import ReleaseLayout
 from enrichment_server.sandbox.controls import Controls, FaultRule, Knob
 from enrichment_server.sandbox.middleware import control_middleware, json_response, seconds_header
 from enrichment_server.sandbox.spotify_render import audio_features_object, track_object
@@ -99,6 +102,7 @@ class SpotifyImitation:
         self.controls = controls or Controls(knobs=SPOTIFY_KNOBS)
         self._clock = clock
         self._tokens: dict[str, float] = {}
+        self.layout = ReleaseLayout(catalogue.tracks)
         self.controls.on_config(self._on_config)
         self.app = self._build_app()
 
@@ -174,7 +178,8 @@ class SpotifyImitation:
 
     async def _search(self, request: web.Request) -> web.Response:
         params = request.query
-        q, types = params.get("q", ""), params.get("type")
+        # Spotify's own next/previous links spell the query parameter "query".
+        q, types = params.get("q") or params.get("query", ""), params.get("type")
         if not q.strip():
             return api_error(400, "No search query")
         if not types:
@@ -191,7 +196,7 @@ class SpotifyImitation:
         hits = search_tracks(self.catalogue, parse_query(q))
         base = f"{request.url.origin()}/v1"
         items = [
-            track_object(base, t, extended=extended, market=market)
+            track_object(base, t, self.layout.of(t), extended=extended, market=market)
             for t in hits[offset : offset + limit]
         ]
         page = _page_links(base, q, types, market, limit, offset, len(hits))
@@ -207,7 +212,9 @@ class SpotifyImitation:
         extended = self.controls.config["profile"] == "extended"
         base = f"{request.url.origin()}/v1"
         return json_response(
-            track_object(base, track, extended=extended, market=request.query.get("market"))
+            track_object(
+                base, track, self.layout.of(track), extended=extended, market=request.query.get("market")
+            )
         )
 
     async def _audio_features(self, request: web.Request) -> web.Response:
@@ -236,16 +243,25 @@ def _client_credentials(
     """Credentials from Basic auth, else from the ``client_id``/``client_secret`` form fields."""
     header = request.headers.get("Authorization")
     if header:
-        try:
-            auth = BasicAuth.decode(header)
-        except ValueError:
-            return None, None
-        return auth.login, auth.password
+        return _decode_basic(header)
     client_id, secret = form.get("client_id"), form.get("client_secret")
     return (
         client_id if isinstance(client_id, str) else None,
         secret if isinstance(secret, str) else None,
     )
+
+
+def _decode_basic(header: str) -> tuple[str | None, str | None]:
+    """``(login, password)`` of a Basic ``Authorization`` header, Nones when malformed."""
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None, None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None, None
+    login, sep, password = decoded.partition(":")
+    return (login, password) if sep else (None, None)
 
 
 def _paging(

@@ -41,13 +41,15 @@ def _date_precision(date: str) -> str:
     return {4: "year", 7: "month"}.get(len(date), "day")
 
 
-def album_object(base: str, track: CatalogueTrack, *, extended: bool) -> dict[str, object]:
+def album_object(
+    base: str, track: CatalogueTrack, place: derived.Placement, *, extended: bool
+) -> dict[str, object]:
     """The SimplifiedAlbum embedded in a track (the first credited artist is the album's)."""
     album_id = track.spotify_album_id
     image_hash = derived.hex_digest("cover", album_id, length=24)
     album: dict[str, object] = {
-        "album_type": "single" if derived.is_single(track) else "album",
-        "total_tracks": derived.total_tracks(track),
+        "album_type": "single" if place.single else "album",
+        "total_tracks": place.total_tracks,
         "external_urls": {"spotify": f"{OPEN_URL}/album/{album_id}"},
         "href": f"{base}/albums/{album_id}",
         "id": album_id,
@@ -73,12 +75,17 @@ def popularity(track: CatalogueTrack) -> int:
 
 
 def track_object(
-    base: str, track: CatalogueTrack, *, extended: bool = False, market: str | None = None
+    base: str,
+    track: CatalogueTrack,
+    place: derived.Placement,
+    *,
+    extended: bool = False,
+    market: str | None = None,
 ) -> dict[str, object]:
     """A full TrackObject, as ``/v1/tracks/{id}`` and search items return it."""
     track_id = track.spotify_id
     obj: dict[str, object] = {
-        "album": album_object(base, track, extended=extended),
+        "album": album_object(base, track, place, extended=extended),
         "artists": _artists(base, track),
         "disc_number": 1,
         "duration_ms": track.duration_ms,
@@ -90,7 +97,7 @@ def track_object(
         "is_local": False,
         "name": track.title,
         "preview_url": None,
-        "track_number": derived.track_number(track),
+        "track_number": place.position,
         "type": "track",
         "uri": f"spotify:track:{track_id}",
     }

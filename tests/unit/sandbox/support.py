@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
@@ -130,9 +131,11 @@ JSON = dict[str, Any]
 
 async def spotify_token(http: aiohttp.ClientSession, sandbox: Sandbox) -> str:
     """A fresh access token from the Spotify imitation, via the real token flow."""
-    auth = aiohttp.BasicAuth(sandbox.client_id, sandbox.client_secret)
+    headers = {"Authorization": aiohttp.encode_basic_auth(sandbox.client_id, sandbox.client_secret)}
     url = sandbox.settings()["ENRICHMENT_SPOTIFY_TOKEN_URL"]
-    async with http.post(url, auth=auth, data={"grant_type": "client_credentials"}) as response:
+    async with http.post(
+        url, headers=headers, data={"grant_type": "client_credentials"}
+    ) as response:
         assert response.status == 200
         body: JSON = await response.json()
     return str(body["access_token"])
@@ -140,7 +143,7 @@ async def spotify_token(http: aiohttp.ClientSession, sandbox: Sandbox) -> str:
 
 async def get_json(
     http: aiohttp.ClientSession, url: str, **kwargs: Any
-) -> tuple[int, JSON, aiohttp.typedefs.CIMultiDictProxy[str]]:
+) -> tuple[int, JSON, Mapping[str, str]]:
     """GET ``url`` and return (status, decoded JSON body, headers)."""
     async with http.get(url, **kwargs) as response:
         return response.status, await response.json(content_type=None), response.headers
