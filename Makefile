@@ -16,8 +16,12 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
+# Not `npm ci`: this npm records only the platform packages it can fetch in the lock, and
+# `npm ci` then refuses the lock. `npm install --no-save` installs the exact pinned version
+# (package.json pins 1.75.0) and leaves package-lock.json untouched. The buf binary ships in
+# the platform package, so the postinstall script is not needed (--ignore-scripts).
 node_modules/.installed: package.json package-lock.json
-	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	npm install --no-save --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
 demo: install

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: A pod must listen on its own IP for the kubelet's gRPC probes, hence all interfaces.
@@ -86,16 +93,18 @@ class Settings(BaseSettings):
         "auto", description="auto: JSON unless stderr is a terminal."
     )
 
-    @model_validator(mode="after")
-    def _spotify_pair(self) -> Settings:
-        has_id = bool(self.spotify_client_id)
-        has_secret = bool(self.spotify_client_secret.get_secret_value())
-        if has_id != has_secret:
+    @field_validator("spotify_client_secret")
+    @classmethod
+    def _spotify_pair(cls, secret: SecretStr, info: ValidationInfo) -> SecretStr:
+        # A field validator (not a model one) so the pair is reported even when another
+        # field is invalid too; the client id is declared first, so it is in info.data.
+        has_id = bool(info.data.get("spotify_client_id"))
+        if has_id != bool(secret.get_secret_value()):
             raise ValueError(
                 "ENRICHMENT_SPOTIFY_CLIENT_ID and ENRICHMENT_SPOTIFY_CLIENT_SECRET "
                 "must be set together"
             )
-        return self
+        return secret
 
     @property
     def spotify_enabled(self) -> bool:

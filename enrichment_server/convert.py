@@ -72,7 +72,7 @@ def metadata_message(metadata: TrackMetadata) -> pb.TrackMetadata:
 
 def _duration(seconds: float) -> duration_pb2.Duration:
     message = duration_pb2.Duration()
-    message.FromNanoseconds(int(seconds * 1e9))
+    message.FromNanoseconds(round(seconds * 1e9))
     return message
 
 

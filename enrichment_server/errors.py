@@ -7,6 +7,7 @@
     └── UpstreamError               one source failed; becomes a SourceFailure, never an RPC error
         ├── UpstreamUnavailable     5xx, connection errors, "try again" bodies   (retriable)
         │   ├── RateLimited         429 / MusicBrainz 503 throttling; has retry_after
+        │   │   └── ClientThrottled our limiter has no slot before the deadline
         │   ├── MalformedResponse   a body we cannot parse                       (retriable)
         │   └── DeadlineExhausted   the caller's deadline ran out                (retriable)
         ├── QuotaExceeded           quota exhausted: retriable later, never within the call
@@ -75,6 +76,12 @@ class RateLimited(UpstreamUnavailable):
     """The source throttled us; ``retry_after`` says for how long when known."""
 
     kind = ErrorKind.RATE_LIMITED
+
+
+class ClientThrottled(RateLimited):
+    """Our own limiter has no slot before the deadline: asking again cannot help now."""
+
+    retry_now = False
 
 
 class MalformedResponse(UpstreamUnavailable):

@@ -56,7 +56,8 @@ class Merged:
 
 
 def _present(value: Any) -> bool:
-    return value is not None and value != () and value != []
+    """None, "" and empty sequences are "not found" (an empty Spotify label is no label)."""
+    return value is not None and value != "" and value != () and value != []
 
 
 def merge(findings: Mapping[Source, Findings]) -> Merged:

@@ -13,12 +13,12 @@ from enrichment_server.errors import FieldViolation, InvalidRequest
 
 MAX_NAME_CHARS = 512
 MAX_TRACK_ID_CHARS = 256
-_ISRC = re.compile(r"^[A-Z]{2}[A-Z0-9]{3}\d{7}$")
-_SPOTIFY_ID = re.compile(r"^[0-9A-Za-z]{22}$")
+_ISRC = re.compile(r"[A-Z]{2}[A-Z0-9]{3}\d{7}")
+_SPOTIFY_ID = re.compile(r"[0-9A-Za-z]{22}")
 _SPOTIFY_FORMS = re.compile(
     r"^(?:spotify:track:|https?://open\.spotify\.com/(?:intl-[a-z-]+/)?track/)([^?#/]+)"
 )
-_MBID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_MBID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,18 +47,18 @@ def _name(field: str, value: str, bad: list[FieldViolation]) -> str:
 
 def _isrc(value: str) -> str | None:
     compact = value.replace("-", "").replace(" ", "").upper()
-    return compact if _ISRC.match(compact) else None
+    return compact if _ISRC.fullmatch(compact) else None
 
 
 def _spotify_id(value: str) -> str | None:
     form = _SPOTIFY_FORMS.match(value)
     candidate = form.group(1) if form else value
-    return candidate if _SPOTIFY_ID.match(candidate) else None
+    return candidate if _SPOTIFY_ID.fullmatch(candidate) else None
 
 
 def _mbid(value: str) -> str | None:
     lowered = value.lower()
-    return lowered if _MBID.match(lowered) else None
+    return lowered if _MBID.fullmatch(lowered) else None
 
 
 #: Optional identifier field -> (normaliser returning None when malformed, what is expected).

@@ -231,6 +231,11 @@ class Controls:
         for listener in self._listeners:
             listener(changes)
 
+    def number(self, key: str) -> float | None:
+        """The numeric knob ``key`` as a float (None when it is null)."""
+        value = self.config[key]
+        return float(value) if isinstance(value, int | float) else None
+
     def on_config(self, listener: ConfigListener) -> None:
         """Call ``listener`` after each successful :meth:`update_config`."""
         self._listeners.append(listener)

@@ -17,8 +17,8 @@ from aiohttp import web
 from enrichment_server.sandbox import lastfm_render as render
 from enrichment_server.sandbox.admin import add_admin_routes
 from enrichment_server.sandbox.catalogue import Catalogue, CatalogueTrack
-from enrichment_server.sandbox.derived import ReleaseLayout
 from enrichment_server.sandbox.controls import Controls, FaultRule, Knob
+from enrichment_server.sandbox.derived import ReleaseLayout
 from enrichment_server.sandbox.middleware import control_middleware, json_response
 from enrichment_server.sandbox.text import fold, overlap, strip_featuring, token_set, tokens
 
@@ -31,6 +31,7 @@ _CANONICAL = {name.lower(): name for name in METHODS}
 _SEMANTIC_STATUS = {2: 400, 3: 400, 5: 400, 6: 404, 7: 400, 8: 503, 11: 503, 16: 503, 29: 429}
 _ALWAYS_STATUS = {4: 403, 9: 403, 10: 403, 13: 403, 17: 403, 26: 403}
 _CODE_FOR_STATUS = {400: 6, 401: 4, 403: 10, 404: 6, 429: 29, 500: 8, 502: 8, 503: 11, 504: 16}
+_MESSAGE_FOR_STATUS = {404: "Track not found"}
 
 
 class LastfmError(Exception):
@@ -80,7 +81,8 @@ class LastfmFaults:
 
     def status(self, request: web.Request, endpoint: str, status: int) -> web.Response:
         """HTTP ``status`` carrying the error code usually seen with it."""
-        return error_response(request, LastfmError(_CODE_FOR_STATUS.get(status, 8)), None, status)
+        error = LastfmError(_CODE_FOR_STATUS.get(status, 8), _MESSAGE_FOR_STATUS.get(status, ""))
+        return error_response(request, error, None, status)
 
     def rate_limit(self, request: web.Request, endpoint: str, rule: FaultRule) -> web.Response:
         """Error 29: HTTP 200 by default, 429 in semantic mode."""

@@ -153,9 +153,17 @@ def search_recording(
 
 
 def lookup_release(
-    track: CatalogueTrack, inc: Collection[str], siblings: Collection[CatalogueTrack] = ()
+    track: CatalogueTrack,
+    inc: Collection[str],
+    layout: derived.ReleaseLayout,
+    siblings: Collection[CatalogueTrack] = (),
 ) -> dict[str, object]:
-    """A release as a lookup renders it; ``siblings`` are the catalogue tracks on it."""
+    """A release as a lookup renders it.
+
+    ``siblings`` are the catalogue tracks a release lookup lists with ``inc=recordings``;
+    without them (a recording lookup's ``releases``) the medium shows only ``track``.
+    """
+    place = layout.of(track)
     release: dict[str, object] = {
         "id": track.release_mbid,
         "title": track.album,
@@ -174,41 +182,39 @@ def lookup_release(
     if "artist-credits" in inc or "artists" in inc:
         release["artist-credit"] = artist_credit(track, search=False)[:1]
     if "release-groups" in inc:
-        release["release-group"] = release_group(track, search=False)
+        release["release-group"] = release_group(track, place, search=False)
     if "media" in inc or "recordings" in inc:
+        listed = [(t, layout.of(t)) for t in siblings or (track,)]
         release["media"] = [
-            _lookup_medium(track, siblings or (track,), with_tracks="recordings" in inc)
+            _lookup_medium(place, listed, with_tracks="recordings" in inc if siblings else True)
         ]
     return release
 
 
 def _lookup_medium(
-    track: CatalogueTrack, on_release: Collection[CatalogueTrack], *, with_tracks: bool
+    place: derived.Placement,
+    listed: list[tuple[CatalogueTrack, derived.Placement]],
+    *,
+    with_tracks: bool,
 ) -> dict[str, object]:
     medium: dict[str, object] = {
         "position": 1,
         "title": "",
         "format": "Digital Media",
         "format-id": DIGITAL_MEDIA_ID,
-        "track-count": derived.total_tracks(track),
-        "track-offset": 0,
+        "track-count": place.total_tracks,
+        "track-offset": min(p.position for _, p in listed) - 1,
     }
     if with_tracks:
-        listed = sorted(on_release, key=derived.track_number)
         medium["tracks"] = [
-            {
-                **_medium_track(t),
-                "position": derived.track_number(t),
-                "recording": lookup_recording(t, ()),
-            }
-            for t in listed
+            {**_medium_track(t, p), "position": p.position, "recording": _bare_recording(t)}
+            for t, p in sorted(listed, key=lambda item: item[1].position)
         ]
     return medium
 
 
-def lookup_recording(track: CatalogueTrack, inc: Collection[str]) -> dict[str, object]:
-    """A recording lookup (also the ISRC lookup's entries), grown by each ``inc``."""
-    recording: dict[str, object] = {
+def _bare_recording(track: CatalogueTrack) -> dict[str, object]:
+    return {
         "id": track.mbid,
         "title": track.title,
         "length": derived.mb_length(track),
@@ -216,29 +222,40 @@ def lookup_recording(track: CatalogueTrack, inc: Collection[str]) -> dict[str, o
         "video": False,
         "first-release-date": track.release_date,
     }
+
+
+def lookup_recording(
+    track: CatalogueTrack, inc: Collection[str], layout: derived.ReleaseLayout
+) -> dict[str, object]:
+    """A recording lookup (also the ISRC lookup's entries), grown by each ``inc``."""
+    recording = _bare_recording(track)
     if "isrcs" in inc:
         recording["isrcs"] = [track.isrc]
     if "artist-credits" in inc or "artists" in inc:
         recording["artist-credit"] = artist_credit(track, search=False)
     if "releases" in inc:
-        recording["releases"] = [lookup_release(track, inc)]
+        recording["releases"] = [lookup_release(track, inc, layout)]
     if "tags" in inc:
         recording["tags"] = [{"count": count, "name": name} for name, count in track.mb_tags]
     if "genres" in inc:
-        recording["genres"] = [
-            {
-                "count": count,
-                "disambiguation": "",
-                "id": derived.stable_uuid("genre", name),
-                "name": name,
-            }
-            for name, count in track.mb_tags
-        ]
+        recording["genres"] = _genres(track)
     if "aliases" in inc:
         recording["aliases"] = []
     if "ratings" in inc:
         recording["rating"] = {"value": None, "votes-count": 0}
     return recording
+
+
+def _genres(track: CatalogueTrack) -> list[dict[str, object]]:
+    return [
+        {
+            "count": count,
+            "disambiguation": "",
+            "id": derived.stable_uuid("genre", name),
+            "name": name,
+        }
+        for name, count in track.mb_tags
+    ]
 
 
 def label_info(track: CatalogueTrack) -> list[dict[str, object]]:

@@ -23,6 +23,7 @@ from enrichment_server.sandbox import mb_query, mb_render
 from enrichment_server.sandbox.admin import add_admin_routes
 from enrichment_server.sandbox.catalogue import Catalogue, CatalogueTrack
 from enrichment_server.sandbox.controls import Controls, FaultRule, Knob
+from enrichment_server.sandbox.derived import ReleaseLayout
 from enrichment_server.sandbox.middleware import control_middleware, json_response, seconds_header
 
 MB_KNOBS: Mapping[str, Knob] = {
@@ -161,6 +162,7 @@ class MusicBrainzImitation:
         self.controls = controls or Controls(knobs=MB_KNOBS)
         self._clock = clock
         self._bucket: TokenBucket | None = None
+        self.layout = ReleaseLayout(catalogue.tracks)
         self.app = self._build_app()
 
     def _build_app(self) -> web.Application:
@@ -179,7 +181,7 @@ class MusicBrainzImitation:
         """The proxy's throttle, then the User-Agent rule."""
         wait = self._throttle_wait()
         if wait > 0:
-            return throttled(wait, float(self.controls.config["rate_limit_per_s"]))  # type: ignore[arg-type]
+            return throttled(wait, self.controls.number("rate_limit_per_s") or 1.0)
         if (
             self.controls.config["require_user_agent"]
             and not request.headers.get("User-Agent", "").strip()
@@ -192,12 +194,12 @@ class MusicBrainzImitation:
         return None
 
     def _throttle_wait(self) -> float:
-        rate = self.controls.config["rate_limit_per_s"]
-        if not isinstance(rate, int | float):
+        rate = self.controls.number("rate_limit_per_s")
+        if rate is None:
             self._bucket = None
             return 0.0
         if self._bucket is None or self._bucket.rate != rate:
-            self._bucket = TokenBucket(float(rate), self._clock)
+            self._bucket = TokenBucket(rate, self._clock)
         return self._bucket.acquire()
 
     def _tracks(self) -> list[CatalogueTrack]:
@@ -221,7 +223,8 @@ class MusicBrainzImitation:
             "count": len(hits),
             "offset": offset,
             "recordings": [
-                mb_render.search_recording(t, s) for s, _, t in hits[offset : offset + limit]
+                mb_render.search_recording(t, self.layout.of(t), s)
+                for s, _, t in hits[offset : offset + limit]
             ],
         }
         return mb_response(request, body)
@@ -236,7 +239,7 @@ class MusicBrainzImitation:
         track = self.catalogue.by_mbid(mbid.lower())
         if track is None or not track.on_musicbrainz:
             return mb_error(request, 404, "Not Found")
-        return mb_response(request, mb_render.lookup_recording(track, inc))
+        return mb_response(request, mb_render.lookup_recording(track, inc, self.layout))
 
     async def _isrc(self, request: web.Request) -> web.Response:
         isrc = request.match_info["isrc"].upper()
@@ -248,7 +251,7 @@ class MusicBrainzImitation:
         tracks = [t for t in self.catalogue.by_isrc(isrc) if t.on_musicbrainz]
         if not tracks:
             return mb_error(request, 404, "Not Found")
-        recordings = [mb_render.lookup_recording(t, inc) for t in tracks]
+        recordings = [mb_render.lookup_recording(t, inc, self.layout) for t in tracks]
         return mb_response(request, {"isrc": isrc, "recordings": recordings})
 
     async def _release(self, request: web.Request) -> web.Response:
@@ -261,7 +264,7 @@ class MusicBrainzImitation:
         on_release = [t for t in self._tracks() if t.release_mbid == mbid.lower()]
         if not on_release:
             return mb_error(request, 404, "Not Found")
-        release = mb_render.lookup_release(on_release[0], inc, on_release)
+        release = mb_render.lookup_release(on_release[0], inc, self.layout, on_release)
         if "labels" in inc:
             release["label-info"] = mb_render.label_info(on_release[0])
         return mb_response(request, release)

@@ -60,6 +60,14 @@ class RunningUpstream(Generic[ImitationT]):
         return self.imitation.controls
 
 
+AnyUpstream = (
+    RunningUpstream[SpotifyImitation]
+    | RunningUpstream[MusicBrainzImitation]
+    | RunningUpstream[LastfmImitation]
+)
+"""Any one of the three running imitations."""
+
+
 def is_loopback(host: str) -> bool:
     """Whether ``host`` is ``localhost`` or a loopback IP address."""
     if host == "localhost":
@@ -163,14 +171,7 @@ class Sandbox:
         """The running Last.fm imitation."""
         return _running(self._lastfm)
 
-    def upstreams(
-        self,
-    ) -> dict[
-        str,
-        RunningUpstream[SpotifyImitation]
-        | RunningUpstream[MusicBrainzImitation]
-        | RunningUpstream[LastfmImitation],
-    ]:
+    def upstreams(self) -> dict[str, AnyUpstream]:
         """The running imitations by name."""
         return {"spotify": self.spotify, "musicbrainz": self.musicbrainz, "lastfm": self.lastfm}
 

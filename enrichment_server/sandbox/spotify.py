@@ -23,9 +23,10 @@ from aiohttp import web
 
 from enrichment_server.sandbox.admin import add_admin_routes
 from enrichment_server.sandbox.catalogue import Catalogue, CatalogueTrack
+from enrichment_server.sandbox.controls import Controls, Knob
 from enrichment_server.sandbox.derived import ReleaseLayout
-from enrichment_server.sandbox.controls import Controls, FaultRule, Knob
-from enrichment_server.sandbox.middleware import control_middleware, json_response, seconds_header
+from enrichment_server.sandbox.middleware import control_middleware, json_response
+from enrichment_server.sandbox.spotify_errors import SpotifyFaults, api_error, oauth_error
 from enrichment_server.sandbox.spotify_render import audio_features_object, track_object
 from enrichment_server.sandbox.spotify_search import parse_query, search_tracks
 
@@ -39,48 +40,6 @@ SPOTIFY_KNOBS: Mapping[str, Knob] = {
 }
 _ID = re.compile(r"^[0-9A-Za-z]{22}$")
 _MARKET = re.compile(r"^[A-Z]{2}$")
-_MESSAGES = {500: "Server error", 502: "Bad gateway", 503: "Service unavailable"}
-
-
-def api_error(
-    status: int, message: str | None, headers: dict[str, str] | None = None
-) -> web.Response:
-    """A Web API error: ``{"error":{"status":N,"message":...}}`` (no message when None)."""
-    error: dict[str, object] = {"status": status}
-    if message is not None:
-        error["message"] = message
-    return json_response({"error": error}, status=status, headers=headers)
-
-
-def _oauth_error(error: str, description: str, status: int = 400) -> web.Response:
-    return json_response({"error": error, "error_description": description}, status=status)
-
-
-class SpotifyFaults:
-    """Renders injected faults as Spotify does."""
-
-    def status(self, request: web.Request, endpoint: str, status: int) -> web.Response:
-        """The Web API error shape (the accounts service's OAuth shape for ``token``)."""
-        message = _MESSAGES.get(status) or web.Response(status=status).reason
-        if endpoint == "token":
-            return _oauth_error("server_error", message, status)
-        return api_error(status, message)
-
-    def rate_limit(self, request: web.Request, endpoint: str, rule: FaultRule) -> web.Response:
-        """429 with ``Retry-After`` (default 1 s)."""
-        retry = seconds_header(1.0 if rule.retry_after is None else rule.retry_after)
-        return api_error(429, "API rate limit exceeded", {"Retry-After": retry})
-
-    def error_in_200(self, request: web.Request, endpoint: str) -> web.Response:
-        """Spotify does not hide errors in 200s; a plain 500 instead."""
-        return self.status(request, endpoint, 500)
-
-    def quota(self, request: web.Request, endpoint: str, rule: FaultRule) -> web.Response:
-        """The development-mode quota exhaustion 429 (``reason: QUOTA_EXCEEDED``)."""
-        body = {
-            "error": {"status": 429, "message": "Too many requests", "reason": "QUOTA_EXCEEDED"}
-        }
-        return json_response(body, status=429)
 
 
 class SpotifyImitation:
@@ -115,6 +74,7 @@ class SpotifyImitation:
         app.router.add_get("/v1/search", self._search, name="search")
         app.router.add_get("/v1/tracks/{id}", self._track, name="track")
         app.router.add_get("/v1/audio-features/{id}", self._audio_features, name="audio_features")
+        app.router.add_route("*", "/v1/{tail:.*}", _service_not_found)
         add_admin_routes(app, self.controls)
         return app
 
@@ -130,7 +90,7 @@ class SpotifyImitation:
             self._tokens[token] = -math.inf
 
     def _ttl(self) -> float:
-        return float(self.controls.config["token_ttl"])  # type: ignore[arg-type]
+        return self.controls.number("token_ttl") or 3600.0
 
     def _on_config(self, changes: Mapping[str, object]) -> None:
         if changes.get("expire_tokens") is True:
@@ -160,17 +120,17 @@ class SpotifyImitation:
         form = await request.post()
         grant = form.get("grant_type")
         if not grant:
-            return _oauth_error("unsupported_grant_type", "grant_type parameter is missing")
+            return oauth_error("unsupported_grant_type", "grant_type parameter is missing")
         if grant != "client_credentials":
-            return _oauth_error(
+            return oauth_error(
                 "unsupported_grant_type",
                 "grant_type must be client_credentials, authorization_code or refresh_token",
             )
         client_id, secret = _client_credentials(request, form)
         if client_id is None or not secrets.compare_digest(client_id, self.client_id):
-            return _oauth_error("invalid_client", "Invalid client")
+            return oauth_error("invalid_client", "Invalid client")
         if secret is None or not secrets.compare_digest(secret, self.client_secret):
-            return _oauth_error("invalid_client", "Invalid client secret")
+            return oauth_error("invalid_client", "Invalid client secret")
         token = self.issue_token()
         return json_response(
             {"access_token": token, "token_type": "Bearer", "expires_in": math.ceil(self._ttl())}
@@ -213,7 +173,11 @@ class SpotifyImitation:
         base = f"{request.url.origin()}/v1"
         return json_response(
             track_object(
-                base, track, self.layout.of(track), extended=extended, market=request.query.get("market")
+                base,
+                track,
+                self.layout.of(track),
+                extended=extended,
+                market=request.query.get("market"),
             )
         )
 
@@ -230,6 +194,11 @@ class SpotifyImitation:
         if mode == "not_found" or not track.audio_features:
             return api_error(404, "analysis not found")
         return json_response(audio_features_object(f"{request.url.origin()}/v1", track))
+
+
+async def _service_not_found(request: web.Request) -> web.Response:
+    """Spotify's answer for a path it does not serve (uncounted)."""
+    return api_error(404, "Service not found")
 
 
 def _route_name(request: web.Request) -> str | None:

@@ -17,7 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 from enrichment_server.cache import Cache
 from enrichment_server.deadline import Deadline
 from enrichment_server.domain import Source
-from enrichment_server.errors import DeadlineExhausted, RateLimited
+from enrichment_server.errors import ClientThrottled, DeadlineExhausted
 from enrichment_server.resilience.coalesce import Coalescer
 from enrichment_server.resilience.ratelimit import RateLimiter
 from enrichment_server.resilience.retry import MIN_ATTEMPT_S, RetryPolicy
@@ -133,7 +133,9 @@ class UpstreamCaller:
         if deadline.remaining() < MIN_ATTEMPT_S:
             raise DeadlineExhausted(self.source, "no time left for another attempt")
         if self._limiter is not None and not await self._limiter.acquire(deadline):
-            raise RateLimited(self.source, "client-side rate limit: no slot before the deadline")
+            raise ClientThrottled(
+                self.source, "client-side rate limit: no slot before the deadline"
+            )
         return await fetch(deadline)
 
     @property

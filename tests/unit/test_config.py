@@ -131,12 +131,6 @@ def test_settings_are_frozen() -> None:
         settings.grpc_port = 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="config.Settings._spotify_pair is a mode='after' model validator, which pydantic "
-    "skips when any field fails, so the Spotify pair error is missing from a SettingsError "
-    "that also reports a bad field (the docstring promises every bad variable is named)",
-)
 def test_spotify_pair_reported_alongside_field_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     """A bad port and a lone Spotify client id are both named in one SettingsError."""
     monkeypatch.setenv("ENRICHMENT_GRPC_PORT", "bad")

@@ -193,11 +193,6 @@ def test_response_duration_and_enriched_at() -> None:
     assert message.enriched_at.ToDatetime(tzinfo=UTC) == ENRICHED_AT
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="convert._duration truncates int(seconds * 1e9): 1.001 s becomes 1000999999 ns "
-    "instead of 1001000000 (should round)",
-)
 def test_duration_rounds_to_nearest_nanosecond() -> None:
     """A retry_after of 1.001 s is 1 s + 1 000 000 ns on the wire, not 1 ns short."""
     failure = SourceFailure(Source.MUSICBRAINZ, ErrorKind.RATE_LIMITED, "x", True, 1.001)

@@ -163,21 +163,11 @@ def test_spotify_id_rejected(given: str) -> None:
     assert bad_fields(raw(spotify=given)) == {"existing_spotify_id"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="validation._SPOTIFY_ID uses '$', which also matches before a trailing newline: "
-    "an id with an embedded newline from a link is accepted with the newline kept",
-)
 def test_spotify_link_with_newline_rejected() -> None:
     """A link whose id part ends in a newline is rejected, not returned with the newline."""
     assert bad_fields(raw(spotify=f"spotify:track:{SPOTIFY_ID}\n#x")) == {"existing_spotify_id"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="validation._ISRC uses '$', which also matches before a trailing newline: "
-    "'GBTDG0900141\\n-' is accepted as 'GBTDG0900141\\n'",
-)
 def test_isrc_with_embedded_newline_rejected() -> None:
     """An ISRC whose compact form ends in a newline is rejected."""
     assert bad_fields(raw(isrc="GBTDG0900141\n-")) == {"existing_isrc"}

@@ -183,3 +183,11 @@ async def test_latency_delays_only_its_endpoint(
     ) as response:
         assert response.status == 200
     assert time.monotonic() - started < 0.15
+
+
+async def test_lastfm_404_fault_is_track_not_found(
+    http: aiohttp.ClientSession, sandbox: Sandbox
+) -> None:
+    """A 404 status fault on Last.fm carries error 6 "Track not found"."""
+    status, _, body, _ = await _hit(http, sandbox, "lastfm", "status", status=404)
+    assert (status, body) == (404, {"error": 6, "message": "Track not found", "links": []})

@@ -290,3 +290,11 @@ async def test_audio_features_ok_and_not_found_modes(
         http, f"{_api(sandbox)}/audio-features/{STROBE.spotify_id}", headers=headers
     )
     assert status == 404
+
+
+async def test_unknown_api_path_is_spotify_404(
+    http: aiohttp.ClientSession, sandbox: Sandbox
+) -> None:
+    """A path the imitation does not serve answers Spotify's 404 "Service not found"."""
+    status, body, _ = await get_json(http, f"{_api(sandbox)}/albums/{STROBE.spotify_album_id}")
+    assert (status, body) == (404, {"error": {"status": 404, "message": "Service not found"}})

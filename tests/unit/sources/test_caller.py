@@ -16,6 +16,7 @@ from enrichment_server.cache import MemoryCache
 from enrichment_server.deadline import Deadline
 from enrichment_server.domain import Source
 from enrichment_server.errors import (
+    ClientThrottled,
     DeadlineExhausted,
     RateLimited,
     UpstreamRejected,
@@ -258,16 +259,17 @@ async def test_wrong_shape_cache_entry_is_refetched(rig: Rig) -> None:
     assert fetch.calls == 1
 
 
-async def test_limiter_refusal_surfaces_as_rate_limited() -> None:
-    """A limiter that refuses makes the lookup raise RateLimited without fetching or caching."""
+async def test_limiter_refusal_is_final_for_the_call() -> None:
+    """A refusing limiter raises ClientThrottled at once: no fetch, no cache, no retry."""
     limiter = CountingLimiter(grant=False)
     rig = Rig(limiter)
     fetch = Fetch(["never"])
-    with pytest.raises(RateLimited) as info:
+    with pytest.raises(ClientThrottled) as info:
         await rig.lookup(rig.ctx(), fetch)
     assert info.value.source is SRC
     assert fetch.calls == 0
-    assert limiter.acquires >= 1
+    assert isinstance(info.value, RateLimited)
+    assert limiter.acquires == 1
     assert len(rig.cache) == 0
 
 
