@@ -3,10 +3,11 @@ names, exactly as grpcurl does.
 
     enrichment --target 127.0.0.1:50051 enrich --artist deadmau5 --title Strobe
     enrichment --target 127.0.0.1:50051 health [--service readiness]
+    enrichment --target 127.0.0.1:50051 --token "$T" reset-breaker [--source spotify]
 
-Exit status: 0 on success, 3 for INVALID_ARGUMENT (violations on stderr), 14 when the
-service is unavailable, 4 on deadline, 1 for any other error; the gRPC code numbers,
-so scripts can branch on them.
+Exit status: 0 on success, else the gRPC code number (3 INVALID_ARGUMENT with the
+violations on stderr, 4 deadline, 5 not found, 9 admin API disabled, 14 unavailable,
+16 unauthenticated) or 1, so scripts can branch on them.
 """
 
 from __future__ import annotations
@@ -22,9 +23,24 @@ from google.protobuf import json_format
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from enrichment_client.client import EnrichmentClient, normalise_target
-from enrichment_client.errors import EnrichmentClientError, InvalidArgument
+from enrichment_client.errors import EnrichmentClientError, InvalidArgument, translate
+from enrichment_client.pb.enrichment.v1 import admin_pb2, admin_pb2_grpc, enrichment_pb2
 
-_EXIT = {"INVALID_ARGUMENT": 3, "DEADLINE_EXCEEDED": 4, "UNAVAILABLE": 14}
+#: CLI source names -> enum values ("spotify" -> SOURCE_SPOTIFY).
+SOURCES = {
+    name.removeprefix("SOURCE_").lower(): number
+    for name, number in enrichment_pb2.Source.items()
+    if number != enrichment_pb2.SOURCE_UNSPECIFIED
+}
+
+_EXIT = {
+    "INVALID_ARGUMENT": 3,
+    "DEADLINE_EXCEEDED": 4,
+    "NOT_FOUND": 5,
+    "FAILED_PRECONDITION": 9,
+    "UNAVAILABLE": 14,
+    "UNAUTHENTICATED": 16,
+}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -46,6 +62,15 @@ def _parser() -> argparse.ArgumentParser:
     enrich.add_argument("--force-refresh", action="store_true")
     health = commands.add_parser("health", help="grpc.health.v1 Check")
     health.add_argument("--service", default="", help='"", liveness, readiness, ...')
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("ENRICHMENT_ADMIN_TOKEN", ""),
+        help="admin bearer token (env ENRICHMENT_ADMIN_TOKEN)",
+    )
+    reset = commands.add_parser("reset-breaker", help="reset a source's circuit breaker")
+    reset.add_argument(
+        "--source", default="all", choices=["all", *SOURCES], help="source (default: all)"
+    )
     return parser
 
 
@@ -74,10 +99,26 @@ async def _health(args: argparse.Namespace) -> str:
     return json_format.MessageToJson(response, preserving_proto_field_name=True)
 
 
+async def _reset_breaker(args: argparse.Namespace) -> str:
+    source = enrichment_pb2.SOURCE_UNSPECIFIED if args.source == "all" else SOURCES[args.source]
+    metadata = (("authorization", f"Bearer {args.token}"),)
+    async with grpc.aio.insecure_channel(normalise_target(args.target)) as channel:
+        stub = admin_pb2_grpc.EnrichmentAdminServiceStub(channel)
+        request = admin_pb2.ResetBreakerRequest(source=source)
+        try:
+            response = await stub.ResetBreaker(request, timeout=args.timeout, metadata=metadata)
+        except grpc.aio.AioRpcError as exc:
+            raise translate(exc) from None
+    return json_format.MessageToJson(response, preserving_proto_field_name=True)
+
+
+_COMMANDS = {"enrich": _enrich, "health": _health, "reset-breaker": _reset_breaker}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Console-script entry point; returns the exit status."""
     args = _parser().parse_args(argv)
-    command = _enrich if args.command == "enrich" else _health
+    command = _COMMANDS[args.command]
     try:
         print(asyncio.run(command(args)))
     except InvalidArgument as exc:

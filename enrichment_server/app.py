@@ -8,25 +8,40 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import aiohttp
 import grpc
+import redis.asyncio as aredis
 import structlog
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from enrichment_client.pb.enrichment.v1 import admin_pb2
+from enrichment_client.pb.enrichment.v1 import admin_pb2_grpc as admin_grpc
 from enrichment_client.pb.enrichment.v1 import enrichment_pb2_grpc as pb_grpc
+from enrichment_server.admin import AdminServicer
 from enrichment_server.cache import Cache, MemoryCache
 from enrichment_server.config import Settings
 from enrichment_server.domain import Source
 from enrichment_server.health import SERVICE_NAME, Health
 from enrichment_server.matching import Matcher
+from enrichment_server.redis_store import (
+    RedisCache,
+    RedisRateLimiter,
+    SharedBreakerHints,
+    redis_client,
+)
+from enrichment_server.resilience.breaker import BreakerConfig, CircuitBreaker
+from enrichment_server.resilience.budget import RetryBudget
+from enrichment_server.resilience.guard import Guard
 from enrichment_server.resilience.ratelimit import RateLimiter, SpacingLimiter
+from enrichment_server.resilience.registry import BreakerRegistry
 from enrichment_server.resilience.retry import RetryPolicy
 from enrichment_server.servicer import EnrichmentServicer, ServicerOptions
-from enrichment_server.sources.caller import TtlPolicy, UpstreamCaller
+from enrichment_server.sources.caller import CACHE_PREFIX, TtlPolicy, UpstreamCaller
 from enrichment_server.sources.http import AiohttpTransport, Transport, close_quietly
 from enrichment_server.sources.lastfm import LastfmClient
 from enrichment_server.sources.musicbrainz import MusicBrainzClient
@@ -34,10 +49,61 @@ from enrichment_server.sources.spotify import SpotifyClient
 from enrichment_server.waterfall import SourceSet, Waterfall
 
 log = structlog.get_logger(__name__)
+RATE_SLACK = 0.98
+ADMIN_SERVICE_NAME = admin_pb2.DESCRIPTOR.services_by_name["EnrichmentAdminService"].full_name
 
 
-def build_sources(settings: Settings, transport: Transport, cache: Cache) -> SourceSet:
-    """One client per enabled source, each behind its own caller (cache, limiter, retry)."""
+@dataclass(slots=True)
+class Shared:
+    """Long-lived objects every source's caller draws on."""
+
+    cache: Cache
+    registry: BreakerRegistry
+    redis: aredis.Redis | None = None
+    hints: SharedBreakerHints | None = None
+
+
+def breaker_config(settings: Settings, source: Source) -> BreakerConfig:
+    """The breaker settings, with the per-source overrides applied."""
+    values: dict[str, float] = {
+        "window_s": settings.breaker_window_s,
+        "min_calls": settings.breaker_min_calls,
+        "failure_rate": settings.breaker_failure_rate,
+        "consecutive_failures": settings.breaker_consecutive_failures,
+        "slow_call_s": settings.breaker_slow_call_s,
+        "slow_call_rate": settings.breaker_slow_call_rate,
+        "open_s": settings.breaker_open_s,
+        "max_open_s": settings.breaker_max_open_s,
+        "half_open_probes": settings.breaker_half_open_probes,
+        "half_open_successes": settings.breaker_half_open_probes,
+        "max_half_open_s": settings.breaker_max_half_open_s,
+    }
+    values |= settings.breaker_overrides.get(str(source), {})
+    integers = {"min_calls", "consecutive_failures", "half_open_probes", "half_open_successes"}
+    return BreakerConfig(**{k: int(v) if k in integers else v for k, v in values.items()})  # type: ignore[arg-type]
+
+
+def _limiter(settings: Settings, shared: Shared, source: Source, rate: float) -> RateLimiter | None:
+    if rate <= 0:
+        return None
+    # Upstreams count arrivals, which jitter by a few ms around our evenly spaced starts;
+    # 2 % slack keeps every 1-second window at or under the published limit.
+    rate *= RATE_SLACK
+    if shared.redis is not None:
+        key = f"{CACHE_PREFIX}:ratelimit:{source}"
+        return RedisRateLimiter(shared.redis, key, rate)
+    return SpacingLimiter(rate)
+
+
+def build_caller(
+    settings: Settings, shared: Shared, source: Source, rate_per_s: float
+) -> UpstreamCaller:
+    """One source's caller: cache, coalescing, breaker, limiter, retries with a budget."""
+    breaker = CircuitBreaker(
+        source, breaker_config(settings, source), on_transition=shared.registry.on_transition
+    )
+    guard = Guard(breaker, hints=shared.hints, quota_block_s=settings.quota_block_s)
+    shared.registry.add(source, guard)
     ttl = TtlPolicy(
         search_s=settings.cache_ttl_search_s,
         by_id_s=settings.cache_ttl_by_id_s,
@@ -51,15 +117,18 @@ def build_sources(settings: Settings, transport: Transport, cache: Cache) -> Sou
         retry_after_cap_s=settings.retry_after_cap_s,
         rng=random.Random(),
     )
+    budget = RetryBudget(settings.retry_budget_ratio, settings.retry_budget_min_per_s)
+    limiter = _limiter(settings, shared, source, rate_per_s)
+    return UpstreamCaller(source, shared.cache, ttl, retry, limiter, guard, budget)
 
-    def caller(source: Source, limiter: RateLimiter | None = None) -> UpstreamCaller:
-        return UpstreamCaller(source, cache, ttl, retry, limiter)
 
+def build_sources(settings: Settings, transport: Transport, shared: Shared) -> SourceSet:
+    """One client per enabled source, each behind its own caller."""
     timeout = settings.http_timeout_s
     spotify = musicbrainz = lastfm = None
     if settings.spotify_enabled:
         spotify = SpotifyClient(
-            caller(Source.SPOTIFY),
+            build_caller(settings, shared, Source.SPOTIFY, settings.spotify_rate_per_s),
             transport,
             timeout,
             api_url=str(settings.spotify_api_url),
@@ -69,9 +138,8 @@ def build_sources(settings: Settings, transport: Transport, cache: Cache) -> Sou
             market=settings.spotify_market,
         )
     if settings.musicbrainz_enabled:
-        limiter = SpacingLimiter(settings.musicbrainz_rate_per_s)
         musicbrainz = MusicBrainzClient(
-            caller(Source.MUSICBRAINZ, limiter),
+            build_caller(settings, shared, Source.MUSICBRAINZ, settings.musicbrainz_rate_per_s),
             transport,
             timeout,
             base_url=str(settings.musicbrainz_url),
@@ -79,7 +147,7 @@ def build_sources(settings: Settings, transport: Transport, cache: Cache) -> Sou
         )
     if settings.lastfm_enabled:
         lastfm = LastfmClient(
-            caller(Source.LASTFM),
+            build_caller(settings, shared, Source.LASTFM, settings.lastfm_rate_per_s),
             transport,
             timeout,
             base_url=str(settings.lastfm_url),
@@ -100,13 +168,14 @@ class App:
         self._server: grpc.aio.Server | None = None
         self.waterfall: Waterfall | None = None
         self._stopped = False
+        self.shared: Shared | None = None
 
     async def start(self) -> int:
         """Build everything, bind, start serving; return the bound port."""
         settings = self.settings
         self._session = aiohttp.ClientSession()
-        cache = MemoryCache(settings.cache_max_entries)
-        sources = build_sources(settings, AiohttpTransport(self._session), cache)
+        self.shared = shared = self._build_shared()
+        sources = build_sources(settings, AiohttpTransport(self._session), shared)
         self.waterfall = Waterfall(sources, Matcher(settings.match_threshold))
         options = ServicerOptions(settings.default_deadline_s, settings.batch_concurrency)
         self._server = server = grpc.aio.server(
@@ -114,6 +183,9 @@ class App:
         )
         pb_grpc.add_EnrichmentServiceServicer_to_server(
             EnrichmentServicer(self.waterfall, options), server
+        )
+        admin_grpc.add_EnrichmentAdminServiceServicer_to_server(
+            AdminServicer(shared.registry, settings.admin_token.get_secret_value()), server
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health.servicer, server)
         reflection.enable_server_reflection(
@@ -127,9 +199,25 @@ class App:
         self.port = server.add_insecure_port(f"{settings.grpc_host}:{settings.grpc_port}")
         await server.start()
         await self.health.serving()
-        enabled = [s for s in ("spotify", "musicbrainz", "lastfm") if getattr(sources, s)]
-        log.info("server_started", port=self.port, sources=enabled)
+        for source in shared.registry.sources:
+            await self.health.upstream(str(source), serving=True)
+        enabled = [str(s) for s in shared.registry.sources]
+        cache = "redis" if shared.redis is not None else "memory"
+        log.info("server_started", port=self.port, sources=enabled, cache=cache)
         return self.port
+
+    def _build_shared(self) -> Shared:
+        settings = self.settings
+
+        def mirror(source: Source, serving: bool) -> Awaitable[None]:
+            return self.health.upstream(str(source), serving)
+
+        if not settings.redis_url:
+            return Shared(MemoryCache(settings.cache_max_entries), BreakerRegistry(health=mirror))
+        redis = redis_client(settings.redis_url)
+        hints = SharedBreakerHints(redis, f"{CACHE_PREFIX}:breaker")
+        registry = BreakerRegistry(hints=hints, health=mirror)
+        return Shared(RedisCache(redis), registry, redis, hints)
 
     async def stop(self, grace_s: float | None = None) -> None:
         """NOT_SERVING first, then let in-flight RPCs finish within the grace period.
@@ -150,6 +238,8 @@ class App:
             await self._server.stop(grace)
         if self._session is not None:
             await close_quietly(self._session)
+        if self.shared is not None and self.shared.redis is not None:
+            await self.shared.redis.aclose()
         log.info("server_stopped")
 
     async def wait(self) -> None:

@@ -79,6 +79,35 @@ class Settings(BaseSettings):
         AnyHttpUrl("https://ws.audioscrobbler.com/2.0/"), description="Last.fm API root."
     )
     lastfm_api_key: SecretStr = Field(SecretStr(""), description="Last.fm key (empty: off).")
+    spotify_rate_per_s: float = Field(0.0, ge=0, description="Spotify requests/s (0: no limit).")
+    lastfm_rate_per_s: float = Field(5.0, ge=0, description="Last.fm requests/s (0: no limit).")
+
+    redis_url: str = Field(
+        "", description="Redis for cache, limits, breaker hints (empty: in-process)."
+    )
+    admin_token: SecretStr = Field(
+        SecretStr(""), description="Bearer token for admin RPCs (empty: admin off)."
+    )
+
+    breaker_window_s: float = Field(30.0, gt=0, description="Breaker failure-rate window.")
+    breaker_min_calls: int = Field(10, ge=1, description="Calls before the rate is judged.")
+    breaker_failure_rate: float = Field(0.5, gt=0, le=1, description="Failure share that opens.")
+    breaker_consecutive_failures: int = Field(5, ge=1, description="Failures in a row that open.")
+    breaker_slow_call_s: float = Field(4.0, gt=0, description="A call slower than this is slow.")
+    breaker_slow_call_rate: float = Field(1.0, gt=0, le=1, description="Slow share that opens.")
+    breaker_open_s: float = Field(30.0, gt=0, description="First wait before probing.")
+    breaker_max_open_s: float = Field(300.0, gt=0, description="Longest wait before probing.")
+    breaker_half_open_probes: int = Field(3, ge=1, description="Probe calls when half-open.")
+    breaker_max_half_open_s: float = Field(30.0, gt=0, description="Longest half-open period.")
+    breaker_overrides: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description='Per-source JSON, e.g. {"musicbrainz": {"open_s": 60}}.',
+    )
+    retry_budget_ratio: float = Field(0.2, ge=0, le=1, description="Retries per request, max.")
+    retry_budget_min_per_s: float = Field(1.0, ge=0, description="Retries/s always allowed.")
+    quota_block_s: float = Field(
+        3600.0, gt=0, description="Source off after QUOTA_EXCEEDED without Retry-After."
+    )
 
     cache_max_entries: int = Field(50_000, ge=0, description="In-process cache size (0: off).")
     cache_ttl_search_s: int = Field(7 * 86400, ge=0, description="TTL of search answers.")

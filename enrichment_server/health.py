@@ -30,6 +30,13 @@ class Health:
         for name in SERVED_NAMES:
             await self.servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
 
+    async def upstream(self, source: str, serving: bool) -> None:
+        """Mirror a source's breaker under ``upstream.<source>`` (not part of readiness)."""
+        status = health_pb2.HealthCheckResponse.SERVING
+        if not serving:
+            status = health_pb2.HealthCheckResponse.NOT_SERVING
+        await self.servicer.set(f"upstream.{source}", status)
+
     async def shutting_down(self) -> None:
         """Report every name NOT_SERVING, for good (a graceful shutdown began)."""
         await self.servicer.enter_graceful_shutdown()

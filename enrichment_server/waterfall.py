@@ -48,6 +48,8 @@ from enrichment_server.sources.musicbrainz import MbRecording, MusicBrainzClient
 from enrichment_server.sources.spotify import SpotifyClient, SpotifyTrack
 
 log = structlog.get_logger(__name__)
+#: Share of the remaining deadline MusicBrainz waits for Spotify's ISRC before searching.
+SPOTIFY_PATIENCE = 0.4
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,9 +126,16 @@ class Waterfall:
         if run.request.isrc or run.request.musicbrainz_id:
             await asyncio.gather(self._spotify(run), self._musicbrainz(run, run.request.isrc))
             return
-        track = await self._spotify(run)
+        # Spotify's ISRC makes MusicBrainz exact, but a slow Spotify must not starve a
+        # healthy MusicBrainz: wait for it at most a share of the time left, then search.
+        spotify = asyncio.ensure_future(self._spotify(run))
+        patience = run.ctx.deadline.remaining() * SPOTIFY_PATIENCE
+        try:
+            track = await asyncio.wait_for(asyncio.shield(spotify), patience)
+        except TimeoutError:
+            track = None
         isrc = track.external_ids.isrc if track is not None else None
-        await self._musicbrainz(run, isrc)
+        await asyncio.gather(self._musicbrainz(run, isrc), spotify)
 
     async def _spotify(self, run: _Run) -> SpotifyTrack | None:
         client = self._sources.spotify

@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from enrichment_server.deadline import Deadline
 from enrichment_server.errors import UpstreamError
+from enrichment_server.resilience.budget import RetryBudget
 
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
@@ -50,8 +51,19 @@ class RetryPolicy:
             return error.retry_after
         return self.backoff(retry_number)
 
-    async def run(self, attempt: Callable[[], Awaitable[T]], deadline: Deadline) -> T:
-        """Call ``attempt`` until it succeeds, fails for good, or time runs out."""
+    async def run(
+        self,
+        attempt: Callable[[], Awaitable[T]],
+        deadline: Deadline,
+        budget: RetryBudget | None = None,
+    ) -> T:
+        """Call ``attempt`` until it succeeds, fails for good, or time runs out.
+
+        With a ``budget``, each call deposits and each retry must withdraw: during an
+        outage retries stop at the budget's share instead of multiplying the load.
+        """
+        if budget is not None:
+            budget.record_request()
         for number in range(self.max_attempts):
             try:
                 return await attempt()
@@ -59,6 +71,8 @@ class RetryPolicy:
                 delay = self.delay_for(error, number)
                 last = number == self.max_attempts - 1
                 if last or delay is None or delay + MIN_ATTEMPT_S > deadline.remaining():
+                    raise
+                if budget is not None and not budget.try_spend():
                     raise
                 await self.sleep(delay)
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover

@@ -192,6 +192,10 @@ class Controls:
     faults: FaultBook = field(default_factory=FaultBook)
     latency_ms: dict[str, float] = field(default_factory=dict)
     calls: collections.Counter[str] = field(default_factory=collections.Counter)
+    arrivals: collections.deque[tuple[float, str]] = field(
+        default_factory=lambda: collections.deque(maxlen=100_000)
+    )
+    """(monotonic time, endpoint) of each counted request, for rate checks at the upstream."""
     config: dict[str, object] = field(default_factory=dict)
     closing: asyncio.Event = field(default_factory=asyncio.Event)
     _listeners: list[ConfigListener] = field(default_factory=list)
@@ -201,6 +205,16 @@ class Controls:
         """Fill ``config`` with the knob defaults and remember the starting latency."""
         self.config = {name: knob.default for name, knob in self.knobs.items()} | self.config
         self._default_latency = dict(self.latency_ms)
+
+    def max_in_window(self, window_s: float = 1.0) -> int:
+        """The most requests that arrived within any ``window_s`` span (sliding window)."""
+        times = sorted(t for t, _ in self.arrivals)
+        best, start = 0, 0
+        for end, t in enumerate(times):
+            while t - times[start] >= window_s:
+                start += 1
+            best = max(best, end - start + 1)
+        return best
 
     def latency_for(self, endpoint: str) -> float:
         """Delay in ms for ``endpoint``: its own setting, else the ``"*"`` default, else 0."""
@@ -244,5 +258,6 @@ class Controls:
         """Back to the starting state: no faults, no counts, default latency and knobs."""
         self.faults.clear()
         self.calls.clear()
+        self.arrivals.clear()
         self.latency_ms = dict(self._default_latency)
         self.config = {name: knob.default for name, knob in self.knobs.items()}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
@@ -118,6 +119,7 @@ def control_middleware(
         if endpoint is None:
             return await handler(request)
         controls.calls[endpoint] += 1
+        controls.arrivals.append((time.monotonic(), endpoint))
         delay = controls.latency_for(endpoint)
         if delay > 0:
             await asyncio.sleep(delay / 1000)

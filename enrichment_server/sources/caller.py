@@ -1,13 +1,15 @@
-"""The path of every upstream lookup: cache -> coalesce -> limiter -> HTTP with retries.
+"""The path of every upstream lookup: cache -> coalesce -> breaker -> limiter -> HTTP.
 
 A cache hit returns before any limiter or network work. Only successful answers are
 cached (a definite "not found" included, with its shorter TTL); an ``UpstreamError`` is
-never cached, so a retry really asks again. Circuit breakers slot in before the limiter.
+never cached, so a retry really asks again. Each attempt (retries included) passes the
+breaker and the limiter; retries also draw on the source's retry budget.
 """
 
 from __future__ import annotations
 
 import enum
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -15,10 +17,12 @@ from typing import TypeVar
 from pydantic import TypeAdapter, ValidationError
 
 from enrichment_server.cache import Cache
-from enrichment_server.deadline import Deadline
+from enrichment_server.deadline import Clock, Deadline
 from enrichment_server.domain import Source
 from enrichment_server.errors import ClientThrottled, DeadlineExhausted
+from enrichment_server.resilience.budget import RetryBudget
 from enrichment_server.resilience.coalesce import Coalescer
+from enrichment_server.resilience.guard import Guard
 from enrichment_server.resilience.ratelimit import RateLimiter
 from enrichment_server.resilience.retry import MIN_ATTEMPT_S, RetryPolicy
 
@@ -83,12 +87,18 @@ class UpstreamCaller:
         ttl: TtlPolicy,
         retry: RetryPolicy,
         limiter: RateLimiter | None = None,
+        guard: Guard | None = None,
+        budget: RetryBudget | None = None,
+        clock: Clock = time.monotonic,
     ) -> None:
         self.source = source
         self._cache = cache
         self._ttl = ttl
         self._retry = retry
         self._limiter = limiter
+        self.guard = guard
+        self._budget = budget
+        self._clock = clock
         self._coalescer: Coalescer[bytes] = Coalescer()
 
     async def lookup(
@@ -115,7 +125,9 @@ class UpstreamCaller:
         ctx.sources_called.add(self.source)
 
         async def fetch_and_store() -> bytes:
-            value = await self._retry.run(lambda: self._attempt(fetch, ctx.deadline), ctx.deadline)
+            value = await self._retry.run(
+                lambda: self._attempt(fetch, ctx.deadline), ctx.deadline, self._budget
+            )
             raw = adapter.dump_json(value, by_alias=True)
             kind = TtlKind.NOT_FOUND if is_empty(value) else lookup.kind
             await self._cache.set(key, raw, self._ttl.seconds(kind))
@@ -130,13 +142,29 @@ class UpstreamCaller:
         return adapter.validate_json(raw)
 
     async def _attempt(self, fetch: Callable[[Deadline], Awaitable[T]], deadline: Deadline) -> T:
+        """One try: breaker permit, limiter slot, then the HTTP exchange itself."""
         if deadline.remaining() < MIN_ATTEMPT_S:
             raise DeadlineExhausted(self.source, "no time left for another attempt")
+        if self.guard is None:
+            await self._pace(deadline)
+            return await fetch(deadline)
+        permit = await self.guard.admit()
+        started = self._clock()
+        try:
+            await self._pace(deadline)
+            started = self._clock()  # the limiter's wait is ours, not the upstream's latency
+            value = await fetch(deadline)
+        except BaseException as error:
+            self.guard.failed(permit, error, self._clock() - started)
+            raise
+        self.guard.succeeded(permit, self._clock() - started)
+        return value
+
+    async def _pace(self, deadline: Deadline) -> None:
         if self._limiter is not None and not await self._limiter.acquire(deadline):
             raise ClientThrottled(
                 self.source, "client-side rate limit: no slot before the deadline"
             )
-        return await fetch(deadline)
 
     @property
     def coalesced_calls(self) -> int:

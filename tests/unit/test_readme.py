@@ -32,7 +32,7 @@ def test_configuration_table_lists_every_setting_with_its_default() -> None:
     assert set(rows) == expected
     for name, field in Settings.model_fields.items():
         default, meaning = rows[f"ENRICHMENT_{name.upper()}"]
-        assert default == _shown(field.default), name
+        assert default == _shown(field.get_default(call_default_factory=True)), name
         assert meaning == field.description, name
 
 

@@ -1,0 +1,89 @@
+"""All sources' breakers in one place: transitions logged, published and shown in health.
+
+Every transition is logged; an opening is shared with the other replicas (when Redis is
+configured) and each source's state is mirrored in the health service under
+``upstream.<source>`` (SERVING unless OPEN). Those health entries are for dashboards
+and clients that Watch: readiness never depends on them, since every replica sees the
+same upstreams and tying readiness to them would empty the Service at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+import structlog
+
+from enrichment_server.deadline import Clock
+from enrichment_server.domain import Source
+from enrichment_server.resilience.breaker import BreakerState
+from enrichment_server.resilience.guard import BreakerHints, Guard
+
+log = structlog.get_logger("enrichment.breaker")
+HealthHook = Callable[[Source, bool], Awaitable[None]]
+#: force_open (a quota the guard already shared, or a hint from another replica) must
+#: not be echoed back as a new hint.
+_NOT_REPUBLISHED = frozenset({"forced"})
+
+
+class BreakerRegistry:
+    """The guards of the enabled sources."""
+
+    def __init__(
+        self,
+        hints: BreakerHints | None = None,
+        health: HealthHook | None = None,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        self._guards: dict[Source, Guard] = {}
+        self._hints = hints
+        self._health = health
+        self._clock = clock
+        self._background: set[asyncio.Task[None]] = set()
+
+    def add(self, source: Source, guard: Guard) -> None:
+        """Register the guard of an enabled source."""
+        self._guards[source] = guard
+
+    @property
+    def sources(self) -> tuple[Source, ...]:
+        """The sources with a breaker."""
+        return tuple(self._guards)
+
+    def states(self) -> dict[Source, BreakerState]:
+        """Each breaker's current state."""
+        return {source: guard.breaker.state for source, guard in self._guards.items()}
+
+    async def reset(
+        self, source: Source | None = None
+    ) -> list[tuple[Source, BreakerState, BreakerState]]:
+        """Reset one breaker (or all) here and withdraw the shared hints."""
+        chosen = [source] if source is not None else list(self._guards)
+        results = []
+        for name in chosen:
+            previous, current = self._guards[name].breaker.reset()
+            if self._hints is not None:
+                await self._hints.clear(str(name))
+            results.append((name, previous, current))
+        return results
+
+    def on_transition(self, name: str, old: BreakerState, new: BreakerState, reason: str) -> None:
+        """Breaker callback: log, share an opening, mirror the state into health."""
+        source = Source(name)
+        log.warning("breaker_transition", source=name, old=str(old), new=str(new), reason=reason)
+        guard = self._guards.get(source)
+        if new is BreakerState.OPEN and guard is not None and reason not in _NOT_REPUBLISHED:
+            open_until = guard.breaker.snapshot().open_until
+            if open_until is not None:
+                guard.publish(open_until - self._clock())
+        if self._health is not None:
+            self._spawn(self._health(source, new is not BreakerState.OPEN))
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        async def run() -> None:
+            await work
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
