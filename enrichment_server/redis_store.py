@@ -24,7 +24,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from enrichment_server.deadline import Clock, Deadline
-from enrichment_server.resilience.ratelimit import RateLimiter, SpacingLimiter
+from enrichment_server.resilience.ratelimit import LATE_TOLERANCE_S, RateLimiter, SpacingLimiter
 
 __all__ = ["RedisCache", "RedisRateLimiter", "SharedBreakerHints", "redis_client"]
 
@@ -195,6 +195,7 @@ class RedisRateLimiter:
         self._key = key
         self._interval_us = max(1, round(1_000_000 / rate_per_s))
         self._sleep = sleep
+        self._clock = clock
         self._fallback = fallback or SpacingLimiter(rate_per_s, sleep=sleep)
         self._guard = _Guard(f"ratelimit:{key}", timeout_s, clock, warn_every_s)
         # register_script does no I/O; the Script object sends EVALSHA and falls back
@@ -202,22 +203,35 @@ class RedisRateLimiter:
         self._script = redis.register_script(_SLOT_SCRIPT)
 
     async def acquire(self, deadline: Deadline) -> bool:
-        """Reserve the next shared slot and sleep until it; False if past the deadline."""
-        max_wait_us = math.floor(deadline.remaining() * 1_000_000)
-        if max_wait_us <= 0:
-            return False
+        """Reserve the next shared slot and sleep until it; False if past the deadline.
+
+        The slot is placed on the local clock from the moment the script was sent (the
+        reply may be read late by a busy loop); waking more than ``LATE_TOLERANCE_S``
+        past it means the slot is lost and a new one is taken, as in ``SpacingLimiter``.
+        """
+        while True:
+            max_wait_us = math.floor(deadline.remaining() * 1_000_000)
+            if max_wait_us <= 0:
+                return False
+            sent = self._clock()
+            reply = await self._reserve(max_wait_us)
+            if reply is FAILED:
+                return await self._fallback.acquire(deadline)
+            if reply < 0:
+                return False
+            slot = sent + reply / 1_000_000
+            if slot > self._clock():
+                await self._sleep(slot - self._clock())
+            if self._clock() - slot <= LATE_TOLERANCE_S:
+                return True
+
+    async def _reserve(self, max_wait_us: int) -> int | _Failed:
+        """The script's answer: microseconds to the reserved slot, or -1 (refused)."""
         reply = await self._guard.call(
             "acquire",
             lambda: self._script(keys=[self._key], args=[self._interval_us, max_wait_us]),
         )
-        if reply is FAILED:
-            return await self._fallback.acquire(deadline)
-        wait_us = int(reply)
-        if wait_us < 0:
-            return False
-        if wait_us > 0:
-            await self._sleep(wait_us / 1_000_000)
-        return True
+        return reply if reply is FAILED else int(reply)
 
 
 class SharedBreakerHints:

@@ -2,7 +2,8 @@
 
 Routes (JSON in and out; admin calls are never counted):
 
-* ``GET /_sandbox/calls`` → ``{"calls": {endpoint: n}}``; ``DELETE`` resets the counts.
+* ``GET /_sandbox/calls[?window_s=1]`` → ``{"calls": {endpoint: n}, "max_in_window": n}``
+  (the most requests that arrived within any ``window_s``); ``DELETE`` resets the counts.
 * ``GET /_sandbox/faults`` lists active faults; ``POST`` adds one (a :class:`FaultRule`
   object); ``DELETE`` clears them all.
 * ``PUT /_sandbox/latency`` ``{"endpoint": "*", "ms": 80}``.
@@ -50,11 +51,21 @@ async def _read_json(request: web.Request) -> object:
 
 
 async def _get_calls(request: web.Request) -> web.Response:
-    return json_response({"calls": dict(request.app[CONTROLS_KEY].calls)})
+    controls = request.app[CONTROLS_KEY]
+    try:
+        window_s = float(request.query.get("window_s", "1"))
+    except ValueError:
+        return _bad_request("window_s must be a number of seconds")
+    if not window_s > 0:
+        return _bad_request("window_s must be positive")
+    return json_response(
+        {"calls": dict(controls.calls), "max_in_window": controls.max_in_window(window_s)}
+    )
 
 
 async def _reset_calls(request: web.Request) -> web.Response:
     request.app[CONTROLS_KEY].calls.clear()
+    request.app[CONTROLS_KEY].arrivals.clear()
     return json_response({"calls": {}})
 
 

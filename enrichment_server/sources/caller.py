@@ -161,7 +161,9 @@ class UpstreamCaller:
         return value
 
     async def _pace(self, deadline: Deadline) -> None:
-        if self._limiter is not None and not await self._limiter.acquire(deadline):
+        # A slot so late that the request could not complete wastes upstream quota.
+        usable = Deadline(deadline.expires_at - MIN_ATTEMPT_S, deadline.clock)
+        if self._limiter is not None and not await self._limiter.acquire(usable):
             raise ClientThrottled(
                 self.source, "client-side rate limit: no slot before the deadline"
             )

@@ -31,7 +31,12 @@ async def test_calls_counted_per_endpoint_not_admin(
             pass
     calls_url = f"{sandbox.spotify.admin_url}/calls"
     for _ in range(3):
-        assert await _admin(http, "GET", calls_url) == (200, {"calls": {"token": 1, "track": 2}})
+        expected = {"calls": {"token": 1, "track": 2}, "max_in_window": 3}
+        assert await _admin(http, "GET", calls_url) == (200, expected)
+    assert await _admin(http, "GET", f"{calls_url}?window_s=0") == (
+        400,
+        {"error": "window_s must be positive"},
+    )
     assert sandbox.spotify.controls.calls["track"] == 2
     assert await _admin(http, "DELETE", calls_url) == (200, {"calls": {}})
     assert not sandbox.spotify.controls.calls

@@ -1,0 +1,89 @@
+"""Run ``enrichment-server`` as a real process (for multi-replica and chaos tests)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+SERVER = str(Path(sys.executable).parent / "enrichment-server")
+SANDBOX_SETTINGS = 7
+
+
+def free_port() -> int:
+    """A loopback port free right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _wait_serving(target: str, timeout_s: float) -> None:
+    loop = asyncio.get_running_loop()
+    until = loop.time() + timeout_s
+    async with grpc.aio.insecure_channel(target) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while True:
+            try:
+                answer = await stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
+                if answer.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.aio.AioRpcError:
+                if loop.time() > until:
+                    raise
+            await asyncio.sleep(0.1)
+
+
+@asynccontextmanager
+async def sandbox_process() -> AsyncIterator[dict[str, str]]:
+    """``enrichment-sandbox`` in its own process (its own event loop, so arrival times it
+    records are not skewed by the test's load); yields the settings it printed."""
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "enrichment-sandbox"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert process.stdout is not None
+    settings: dict[str, str] = {}
+    try:
+        while len(settings) < SANDBOX_SETTINGS:
+            line = (await asyncio.wait_for(process.stdout.readline(), 30)).decode().strip()
+            if not line:
+                raise RuntimeError("enrichment-sandbox exited before printing its settings")
+            name, _, value = line.partition("=")
+            settings[name] = value
+        yield settings
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(process.wait(), 30)
+
+
+@asynccontextmanager
+async def server_process(settings: Mapping[str, str], log: Path) -> AsyncIterator[str]:
+    """Start a server with ``settings`` (ENRICHMENT_* variables); yield its target."""
+    port = free_port()
+    env = {
+        **os.environ,
+        **settings,
+        "ENRICHMENT_GRPC_HOST": "127.0.0.1",
+        "ENRICHMENT_GRPC_PORT": str(port),
+        "ENRICHMENT_LOG_FORMAT": "json",
+    }
+    with log.open("wb") as sink:
+        process = await asyncio.create_subprocess_exec(SERVER, env=env, stderr=sink)
+    target = f"127.0.0.1:{port}"
+    try:
+        await _wait_serving(target, 20)
+        yield target
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(process.wait(), 30)

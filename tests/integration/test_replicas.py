@@ -1,0 +1,112 @@
+"""Several replicas sharing the real Redis; a Redis outage under load."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+import redis
+
+from enrichment_client import EnrichmentClient, make_request, pb
+from enrichment_server.app import running
+from enrichment_server.sandbox.catalogue import load_catalogue
+from enrichment_server.sandbox.runner import Sandbox
+from tests.integration.conftest import sandbox_settings
+from tests.integration.processes import sandbox_process, server_process
+from tests.redis_server import RedisServer
+
+pytestmark = pytest.mark.integration
+MB_LIMIT = 10
+
+
+def _delete_service_keys(url: str) -> None:
+    with redis.Redis.from_url(url) as client:
+        keys = list(client.scan_iter("enrichment:v1:*", count=1000))
+        if keys:
+            client.delete(*keys)
+
+
+@pytest.fixture
+def shared_redis(redis_url: str) -> Iterator[str]:
+    """The machine's Redis (test db) without any of the service's keys, before and after."""
+    _delete_service_keys(redis_url)
+    yield redis_url
+    _delete_service_keys(redis_url)
+
+
+async def _enrich_all(target: str, rows: list[tuple[str, str]], deadline: float) -> list[float]:
+    """Enrich ``rows`` 20 at a time; return each call's latency (errors propagate)."""
+    slots = asyncio.Semaphore(20)
+    latencies: list[float] = []
+
+    async def one(client: EnrichmentClient, artist: str, title: str) -> None:
+        async with slots:
+            started = time.monotonic()
+            await client.enrich_request(make_request(artist, title), timeout_s=deadline)
+            latencies.append(time.monotonic() - started)
+
+    async with await EnrichmentClient.connect(target) as client:
+        await asyncio.gather(*(one(client, a, t) for a, t in rows))
+    return latencies
+
+
+async def _sandbox_admin(settings: dict[str, str], path: str) -> dict[str, object]:
+    origin = settings["ENRICHMENT_MUSICBRAINZ_URL"].removesuffix("/ws/2")
+    async with aiohttp.ClientSession() as http, http.get(f"{origin}/_sandbox/{path}") as resp:
+        answer: dict[str, object] = await resp.json()
+    return answer
+
+
+async def test_two_replicas_share_the_musicbrainz_limit(shared_redis: str, tmp_path: Path) -> None:
+    """Two servers on one Redis: MusicBrainz never sees more than 10 requests in any second."""
+    rows = [(t.artist, t.title) for t in load_catalogue().tracks[:200]]
+    deadline = 2.0
+    # MusicBrainz gets a sandbox process of its own: it timestamps arrivals, and a loop
+    # also serving the burst of Spotify and Last.fm calls would record them late, in clumps.
+    async with sandbox_process() as sandbox, sandbox_process() as mb_sandbox:
+        sandbox["ENRICHMENT_MUSICBRAINZ_URL"] = mb_sandbox["ENRICHMENT_MUSICBRAINZ_URL"]
+        settings = sandbox | {
+            "ENRICHMENT_REDIS_URL": shared_redis,
+            "ENRICHMENT_MUSICBRAINZ_RATE_PER_S": str(MB_LIMIT),
+            "ENRICHMENT_LASTFM_RATE_PER_S": "0",
+        }
+        async with (
+            server_process(settings, tmp_path / "a.log") as first,
+            server_process(settings, tmp_path / "b.log") as second,
+        ):
+            latencies = await asyncio.gather(
+                _enrich_all(first, rows[0::2], deadline),
+                _enrich_all(second, rows[1::2], deadline),
+            )
+        musicbrainz = await _sandbox_admin(sandbox, "calls?window_s=1")
+    calls = musicbrainz["calls"]
+    assert isinstance(calls, dict)
+    assert musicbrainz["max_in_window"] <= MB_LIMIT  # type: ignore[operator]
+    assert sum(calls.values()) >= 2 * MB_LIMIT  # the limit was exercised, by both replicas
+    assert max(max(part) for part in latencies) < deadline + 0.05
+
+
+async def test_redis_outage_under_load_fails_no_rpc_and_caching_resumes(
+    sandbox: Sandbox,
+) -> None:
+    """Redis killed mid-load: every call still answers; after a restart the cache works."""
+    tracks = [(t.artist, t.title) for t in load_catalogue().tracks[:30]]
+    with RedisServer() as private:
+        async with running(sandbox_settings(sandbox, redis_url=private.url)) as app:
+            target = f"127.0.0.1:{app.port}"
+            async with await EnrichmentClient.connect(target) as client:
+                answers = [await client.enrich(a, t) for a, t in tracks[:10]]
+                private.kill()
+                answers += [await client.enrich(a, t) for a, t in tracks[10:20]]
+                answers += [await client.enrich(a, t) for a, t in tracks[:10]]  # cache gone
+                private.restart()
+                answers += [await client.enrich(a, t) for a, t in tracks[20:30]]
+                again = [await client.enrich(a, t) for a, t in tracks[20:30]]
+    assert len(answers) == 40
+    assert all(a.status != pb.ENRICHMENT_STATUS_FAILED for a in answers)
+    assert not any(a.cached for a in answers[20:30])  # Redis down: nothing came from it
+    assert all(a.cached for a in again)  # caching resumed after the restart
