@@ -6,7 +6,7 @@ BUF := node_modules/.bin/buf
 # buf breaking compares the contract with this git ref (CI sets it to the previous commit).
 BUF_AGAINST ?= .git\#branch=main
 
-.PHONY: install demo test lint fmt proto proto-check buf-breaking ci clean lock
+.PHONY: install demo test lint fmt proto proto-check buf-breaking ci clean lock services
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -27,8 +27,11 @@ node_modules/.installed: package.json package-lock.json
 demo: install
 	$(BIN)/enrichment-demo
 
-test: install
+test: install services
 	$(BIN)/pytest
+
+services:
+	scripts/ensure-services.sh
 
 lint: install
 	$(BIN)/ruff check .
