@@ -28,6 +28,7 @@ from enrichment_server.config import Settings
 from enrichment_server.domain import Source
 from enrichment_server.health import SERVICE_NAME, Health
 from enrichment_server.matching import Matcher
+from enrichment_server.merge import with_overrides
 from enrichment_server.redis_store import (
     RedisCache,
     RedisRateLimiter,
@@ -176,7 +177,11 @@ class App:
         self._session = aiohttp.ClientSession()
         self.shared = shared = self._build_shared()
         sources = build_sources(settings, AiohttpTransport(self._session), shared)
-        self.waterfall = Waterfall(sources, Matcher(settings.match_threshold))
+        self.waterfall = Waterfall(
+            sources,
+            Matcher(settings.match_threshold),
+            precedence=with_overrides(settings.field_precedence),
+        )
         options = ServicerOptions(settings.default_deadline_s, settings.batch_concurrency)
         self._server = server = grpc.aio.server(
             options=[("grpc.max_connection_age_ms", int(settings.max_connection_age_s * 1000))]

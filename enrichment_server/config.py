@@ -19,6 +19,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from enrichment_server.merge import with_overrides
+
 #: A pod must listen on its own IP for the kubelet's gRPC probes, hence all interfaces.
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104
 
@@ -51,6 +53,10 @@ class Settings(BaseSettings):
     retry_cap_s: float = Field(2.0, gt=0, le=60, description="Largest retry backoff.")
     retry_after_cap_s: float = Field(5.0, ge=0, le=300, description="Longest Retry-After waited.")
     match_threshold: float = Field(0.82, ge=0.5, le=1.0, description="Minimum match score.")
+    field_precedence: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description='Per-field source order (JSON), e.g. {"bpm": ["deezer", "spotify"]}.',
+    )
 
     spotify_api_url: AnyHttpUrl = Field(
         AnyHttpUrl("https://api.spotify.com/v1"), description="Spotify Web API base URL."
@@ -121,6 +127,12 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = Field(
         "auto", description="auto: JSON unless stderr is a terminal."
     )
+
+    @field_validator("field_precedence")
+    @classmethod
+    def _known_precedence(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        with_overrides(value)  # raises ValueError naming the unknown field or source
+        return value
 
     @field_validator("spotify_client_secret")
     @classmethod

@@ -9,7 +9,7 @@ Camelot and Open Key are derived from them.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from enrichment_server.domain import Source, SourceFailure, Status, TrackMetadata
@@ -19,10 +19,12 @@ Findings = dict[str, Any]
 """Field name (a ``TrackMetadata`` field) -> value, as one source found them."""
 
 S = Source
-#: Field group -> sources in order of preference. A group's fields come from one source.
-PRECEDENCE: Mapping[tuple[str, ...], tuple[Source, ...]] = {
+Precedence = Mapping[tuple[str, ...], tuple[Source, ...]]
+#: Field group -> sources in order of preference (upstream-apis.md section 5.8). A
+#: group's fields come from one source. Overridable per field (``with_overrides``).
+PRECEDENCE: Precedence = {
     ("spotify_id",): (S.SPOTIFY,),
-    ("isrc",): (S.SPOTIFY, S.MUSICBRAINZ, S.DEEZER),
+    ("isrc",): (S.SPOTIFY, S.DEEZER, S.MUSICBRAINZ),
     ("musicbrainz_id",): (S.MUSICBRAINZ,),
     ("title", "artist", "artists"): (S.SPOTIFY, S.MUSICBRAINZ, S.DEEZER, S.LASTFM),
     ("album",): (S.SPOTIFY, S.MUSICBRAINZ, S.DEEZER),
@@ -60,11 +62,34 @@ def _present(value: Any) -> bool:
     return value is not None and value != "" and value != () and value != []
 
 
-def merge(findings: Mapping[Source, Findings]) -> Merged:
-    """Apply ``PRECEDENCE`` to the findings of every source."""
+def with_overrides(overrides: Mapping[str, Sequence[str]]) -> Precedence:
+    """``PRECEDENCE`` with some groups reordered, e.g. ``{"bpm": ["deezer", "spotify"]}``.
+
+    A key may name any field of its group ("pitch_class" or "major" both reorder the
+    key group). Sources left out of an override are dropped for that field. Unknown
+    field or source names raise ``ValueError`` naming them.
+    """
+    result = dict(PRECEDENCE)
+    for name, sources in overrides.items():
+        group = next((g for g in PRECEDENCE if name in g), None)
+        if group is None:
+            fields = sorted(f for g in PRECEDENCE for f in g)
+            raise ValueError(f"unknown field {name!r} in precedence; fields: {fields}")
+        try:
+            result[group] = tuple(Source(s) for s in sources)
+        except ValueError:
+            known = [str(s) for s in Source]
+            raise ValueError(
+                f"unknown source in precedence of {name!r}; sources: {known}"
+            ) from None
+    return result
+
+
+def merge(findings: Mapping[Source, Findings], precedence: Precedence = PRECEDENCE) -> Merged:
+    """Apply ``precedence`` to the findings of every source."""
     values: dict[str, Any] = {}
     provenance: dict[str, Source] = {}
-    for group, order in PRECEDENCE.items():
+    for group, order in precedence.items():
         for source in order:
             found = findings.get(source, {})
             if _present(found.get(group[0])):

@@ -34,7 +34,7 @@ from enrichment_server.domain import (
 )
 from enrichment_server.errors import UpstreamError
 from enrichment_server.matching import Matcher, NormalisedTrack, normalise
-from enrichment_server.merge import Findings, decide_status, merge
+from enrichment_server.merge import PRECEDENCE, Findings, Precedence, decide_status, merge
 from enrichment_server.sources.caller import CallContext
 from enrichment_server.sources.describe import (
     lastfm_findings,
@@ -96,10 +96,12 @@ class Waterfall:
         sources: SourceSet,
         matcher: Matcher,
         clock: Callable[[], float] = time.monotonic,
+        precedence: Precedence = PRECEDENCE,
     ) -> None:
         self._sources = sources
         self._matcher = matcher
         self._clock = clock
+        self._precedence = precedence
 
     async def enrich(self, request: EnrichmentRequest, deadline: Deadline) -> EnrichmentResult:
         """Ask every source, merge what they found, and decide the status."""
@@ -107,7 +109,7 @@ class Waterfall:
         run = _Run(request, normalise(request.artist, request.title), CallContext(deadline))
         run.ctx.force_refresh = request.force_refresh
         await asyncio.gather(self._lastfm(run), self._identify_and_crossref(run))
-        merged = merge(run.findings)
+        merged = merge(run.findings, self._precedence)
         failures = tuple(run.failures[s] for s in Source if s in run.failures)
         return EnrichmentResult(
             track_id=request.track_id,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from enrichment_server.config import SettingsError, load_settings
 from enrichment_server.domain import ErrorKind, Source, SourceFailure, Status
-from enrichment_server.merge import Findings, Merged, decide_status, merge
+from enrichment_server.merge import Findings, Merged, decide_status, merge, with_overrides
 
 SP, MB, LF, DZ, GS = (
     Source.SPOTIFY,
@@ -208,3 +209,47 @@ def test_bpm_falls_back_to_deezer() -> None:
     """A bpm found only by Deezer is used and attributed to Deezer."""
     found: Findings = {"bpm": 124.0}
     assert merge({DZ: found}).provenance == {"bpm": DZ}
+
+
+def test_precedence_override_reorders_one_field_only() -> None:
+    """An override puts Deezer's BPM first; other fields keep the default order."""
+    precedence = with_overrides({"bpm": ["deezer", "spotify"]})
+    findings = {
+        Source.SPOTIFY: {"bpm": 128.0, "duration_ms": 1000},
+        Source.DEEZER: {"bpm": 127.0, "duration_ms": 2000},
+    }
+    merged = merge(findings, precedence)
+    assert merged.metadata.bpm == 127.0
+    assert merged.provenance["bpm"] is Source.DEEZER
+    assert merged.metadata.duration_ms == 1000
+    assert merged.provenance["duration_ms"] is Source.SPOTIFY
+
+
+def test_precedence_override_by_any_field_of_a_group() -> None:
+    """Naming 'major' reorders the whole key group (pitch class and mode travel together)."""
+    precedence = with_overrides({"major": ["getsongbpm"]})
+    findings = {
+        Source.SPOTIFY: {"pitch_class": 9, "major": False},
+        Source.GETSONGBPM: {"pitch_class": 6, "major": False},
+    }
+    merged = merge(findings, precedence)
+    assert merged.metadata.camelot_key == "11A"
+    assert merged.provenance["camelot_key"] is Source.GETSONGBPM
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [({"tempo": ["spotify"]}, "'tempo'"), ({"bpm": ["beatport"]}, "'bpm'")],
+)
+def test_precedence_override_rejects_unknown_names(
+    overrides: dict[str, list[str]], named: str
+) -> None:
+    """Unknown fields or sources are a ValueError naming the culprit."""
+    with pytest.raises(ValueError, match=named):
+        with_overrides(overrides)
+
+
+def test_settings_reject_unknown_precedence() -> None:
+    """A bad ENRICHMENT_FIELD_PRECEDENCE stops the start with a message naming it."""
+    with pytest.raises(SettingsError, match="ENRICHMENT_FIELD_PRECEDENCE"):
+        load_settings(field_precedence={"bpm": ["beatport"]})
