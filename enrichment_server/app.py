@@ -16,6 +16,7 @@ import aiohttp
 import grpc
 import redis.asyncio as aredis
 import structlog
+from aiohttp import web
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
@@ -47,6 +48,8 @@ from enrichment_server.sources.http import AiohttpTransport, Transport, close_qu
 from enrichment_server.sources.lastfm import LastfmClient
 from enrichment_server.sources.musicbrainz import MusicBrainzClient
 from enrichment_server.sources.spotify import SpotifyClient
+from enrichment_server.telemetry.grpc_metrics import MetricsInterceptor
+from enrichment_server.telemetry.metrics import Metrics, serve_metrics
 from enrichment_server.waterfall import SourceSet, Waterfall
 
 log = structlog.get_logger(__name__)
@@ -60,6 +63,7 @@ class Shared:
 
     cache: Cache
     registry: BreakerRegistry
+    metrics: Metrics
     redis: aredis.Redis | None = None
     hints: SharedBreakerHints | None = None
 
@@ -120,7 +124,9 @@ def build_caller(
     )
     budget = RetryBudget(settings.retry_budget_ratio, settings.retry_budget_min_per_s)
     limiter = _limiter(settings, shared, source, rate_per_s)
-    return UpstreamCaller(source, shared.cache, ttl, retry, limiter, guard, budget)
+    return UpstreamCaller(
+        source, shared.cache, ttl, retry, limiter, guard, budget, hooks=shared.metrics
+    )
 
 
 def build_sources(settings: Settings, transport: Transport, shared: Shared) -> SourceSet:
@@ -170,6 +176,8 @@ class App:
         self.waterfall: Waterfall | None = None
         self._stopped = False
         self.shared: Shared | None = None
+        self.metrics_port = 0
+        self._metrics_runner: web.AppRunner | None = None
 
     async def start(self) -> int:
         """Build everything, bind, start serving; return the bound port."""
@@ -184,10 +192,11 @@ class App:
         )
         options = ServicerOptions(settings.default_deadline_s, settings.batch_concurrency)
         self._server = server = grpc.aio.server(
-            options=[("grpc.max_connection_age_ms", int(settings.max_connection_age_s * 1000))]
+            interceptors=[MetricsInterceptor(shared.metrics)],
+            options=[("grpc.max_connection_age_ms", int(settings.max_connection_age_s * 1000))],
         )
         pb_grpc.add_EnrichmentServiceServicer_to_server(
-            EnrichmentServicer(self.waterfall, options), server
+            EnrichmentServicer(self.waterfall, options, shared.metrics), server
         )
         admin_grpc.add_EnrichmentAdminServiceServicer_to_server(
             AdminServicer(shared.registry, settings.admin_token.get_secret_value()), server
@@ -203,12 +212,22 @@ class App:
         )
         self.port = server.add_insecure_port(f"{settings.grpc_host}:{settings.grpc_port}")
         await server.start()
+        if settings.metrics_enabled:
+            self._metrics_runner, self.metrics_port = await serve_metrics(
+                shared.metrics, settings.metrics_host, settings.metrics_port
+            )
         await self.health.serving()
         for source in shared.registry.sources:
             await self.health.upstream(str(source), serving=True)
         enabled = [str(s) for s in shared.registry.sources]
         cache = "redis" if shared.redis is not None else "memory"
-        log.info("server_started", port=self.port, sources=enabled, cache=cache)
+        log.info(
+            "server_started",
+            port=self.port,
+            metrics_port=self.metrics_port,
+            sources=enabled,
+            cache=cache,
+        )
         return self.port
 
     def _build_shared(self) -> Shared:
@@ -217,12 +236,14 @@ class App:
         def mirror(source: Source, serving: bool) -> Awaitable[None]:
             return self.health.upstream(str(source), serving)
 
+        metrics = Metrics()
         if not settings.redis_url:
-            return Shared(MemoryCache(settings.cache_max_entries), BreakerRegistry(health=mirror))
+            registry = BreakerRegistry(health=mirror, hooks=metrics)
+            return Shared(MemoryCache(settings.cache_max_entries), registry, metrics)
         redis = redis_client(settings.redis_url)
         hints = SharedBreakerHints(redis, f"{CACHE_PREFIX}:breaker")
-        registry = BreakerRegistry(hints=hints, health=mirror)
-        return Shared(RedisCache(redis), registry, redis, hints)
+        registry = BreakerRegistry(hints=hints, health=mirror, hooks=metrics)
+        return Shared(RedisCache(redis), registry, metrics, redis, hints)
 
     async def stop(self, grace_s: float | None = None) -> None:
         """NOT_SERVING first, then let in-flight RPCs finish within the grace period.
@@ -243,6 +264,8 @@ class App:
             await self._server.stop(grace)
         if self._session is not None:
             await close_quietly(self._session)
+        if self._metrics_runner is not None:
+            await self._metrics_runner.cleanup()
         if self.shared is not None and self.shared.redis is not None:
             await self.shared.redis.aclose()
         log.info("server_stopped")

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
 
     grpc_host: str = Field(ALL_INTERFACES, description="Interface the gRPC server binds.")
     grpc_port: int = Field(50051, ge=0, le=65535, description="gRPC port (0 = a free port).")
+    metrics_enabled: bool = Field(True, description="Serve Prometheus /metrics.")
+    metrics_host: str = Field(ALL_INTERFACES, description="Interface of the metrics port.")
+    metrics_port: int = Field(9090, ge=0, le=65535, description="Metrics port (0: a free port).")
     grace_period_s: float = Field(10.0, gt=0, le=300, description="SIGTERM grace for RPCs.")
     drain_s: float = Field(
         0.0, ge=0, le=120, description="NOT_SERVING, still serving, before the grace period."

@@ -90,6 +90,8 @@ async def _start_server(
         # The sandbox is local: pace MusicBrainz at 20/s instead of the real 1/s.
         "ENRICHMENT_MUSICBRAINZ_RATE_PER_S": "20",
         "ENRICHMENT_LOG_FORMAT": "json",
+        "ENRICHMENT_METRICS_HOST": "127.0.0.1",
+        "ENRICHMENT_METRICS_PORT": "0",
     }
     with log_path.open("wb") as log:
         return await asyncio.create_subprocess_exec(

@@ -21,6 +21,7 @@ from enrichment_server.convert import bad_request_status, item_error, raw_reques
 from enrichment_server.deadline import Deadline
 from enrichment_server.domain import EnrichmentResult
 from enrichment_server.errors import InvalidRequest
+from enrichment_server.telemetry.hooks import Hooks, NullHooks
 from enrichment_server.validation import validate
 from enrichment_server.waterfall import Waterfall
 
@@ -41,9 +42,12 @@ class ServicerOptions:
 class EnrichmentServicer(pb_grpc.EnrichmentServiceServicer):
     """Implements ``enrichment.v1.EnrichmentService``."""
 
-    def __init__(self, waterfall: Waterfall, options: ServicerOptions) -> None:
+    def __init__(
+        self, waterfall: Waterfall, options: ServicerOptions, hooks: Hooks | None = None
+    ) -> None:
         self._waterfall = waterfall
         self._options = options
+        self._hooks: Hooks = hooks or NullHooks()
 
     def _deadline(self, context: grpc.aio.ServicerContext[object, object]) -> Deadline:
         remaining = context.time_remaining()
@@ -65,7 +69,7 @@ class EnrichmentServicer(pb_grpc.EnrichmentServiceServicer):
                 "abort_with_status returns by raising"
             ) from exc  # pragma: no cover
         result = await self._waterfall.enrich(domain_request, self._deadline(context))
-        _log_result(result)
+        self._finished(result)
         return response_message(result)
 
     async def EnrichBatch(
@@ -119,13 +123,17 @@ class EnrichmentServicer(pb_grpc.EnrichmentServiceServicer):
                 )
             else:
                 result = await self._waterfall.enrich(domain_request, self._deadline(context))
-                _log_result(result, index=index)
+                self._finished(result, index=index)
                 answer = pb.EnrichBatchResponse(
                     index=index, track_id=result.track_id, response=response_message(result)
                 )
             await results.put(answer)
         finally:
             slots.release()
+
+    def _finished(self, result: EnrichmentResult, **extra: object) -> None:
+        self._hooks.task_finished(str(result.status), result.duration_s)
+        _log_result(result, **extra)
 
 
 def _log_result(result: EnrichmentResult, **extra: object) -> None:

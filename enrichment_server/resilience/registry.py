@@ -19,6 +19,7 @@ from enrichment_server.deadline import Clock
 from enrichment_server.domain import Source
 from enrichment_server.resilience.breaker import BreakerState
 from enrichment_server.resilience.guard import BreakerHints, Guard
+from enrichment_server.telemetry.hooks import Hooks, NullHooks
 
 log = structlog.get_logger("enrichment.breaker")
 HealthHook = Callable[[Source, bool], Awaitable[None]]
@@ -35,8 +36,10 @@ class BreakerRegistry:
         hints: BreakerHints | None = None,
         health: HealthHook | None = None,
         clock: Clock = time.monotonic,
+        hooks: Hooks | None = None,
     ) -> None:
         self._guards: dict[Source, Guard] = {}
+        self._hooks: Hooks = hooks or NullHooks()
         self._hints = hints
         self._health = health
         self._clock = clock
@@ -45,6 +48,7 @@ class BreakerRegistry:
     def add(self, source: Source, guard: Guard) -> None:
         """Register the guard of an enabled source."""
         self._guards[source] = guard
+        self._hooks.breaker_state(str(source), str(guard.breaker.state))
 
     @property
     def sources(self) -> tuple[Source, ...]:
@@ -72,6 +76,7 @@ class BreakerRegistry:
         """Breaker callback: log, share an opening, mirror the state into health."""
         source = Source(name)
         log.warning("breaker_transition", source=name, old=str(old), new=str(new), reason=reason)
+        self._hooks.breaker_state(name, str(new))
         guard = self._guards.get(source)
         if new is BreakerState.OPEN and guard is not None and reason not in _NOT_REPUBLISHED:
             open_until = guard.breaker.snapshot().open_until

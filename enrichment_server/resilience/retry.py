@@ -56,6 +56,7 @@ class RetryPolicy:
         attempt: Callable[[], Awaitable[T]],
         deadline: Deadline,
         budget: RetryBudget | None = None,
+        on_retry: Callable[[], None] | None = None,
     ) -> T:
         """Call ``attempt`` until it succeeds, fails for good, or time runs out.
 
@@ -74,5 +75,7 @@ class RetryPolicy:
                     raise
                 if budget is not None and not budget.try_spend():
                     raise
+                if on_retry is not None:
+                    on_retry()
                 await self.sleep(delay)
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover

@@ -19,12 +19,13 @@ from pydantic import TypeAdapter, ValidationError
 from enrichment_server.cache import Cache
 from enrichment_server.deadline import Clock, Deadline
 from enrichment_server.domain import Source
-from enrichment_server.errors import ClientThrottled, DeadlineExhausted
+from enrichment_server.errors import ClientThrottled, DeadlineExhausted, UpstreamError
 from enrichment_server.resilience.budget import RetryBudget
 from enrichment_server.resilience.coalesce import Coalescer
 from enrichment_server.resilience.guard import Guard
 from enrichment_server.resilience.ratelimit import RateLimiter
 from enrichment_server.resilience.retry import MIN_ATTEMPT_S, RetryPolicy
+from enrichment_server.telemetry.hooks import Hooks, NullHooks
 
 T = TypeVar("T")
 CACHE_PREFIX = "enrichment:v1"
@@ -90,6 +91,7 @@ class UpstreamCaller:
         guard: Guard | None = None,
         budget: RetryBudget | None = None,
         clock: Clock = time.monotonic,
+        hooks: Hooks | None = None,
     ) -> None:
         self.source = source
         self._cache = cache
@@ -99,6 +101,7 @@ class UpstreamCaller:
         self.guard = guard
         self._budget = budget
         self._clock = clock
+        self._hooks: Hooks = hooks or NullHooks()
         self._coalescer: Coalescer[bytes] = Coalescer()
 
     async def lookup(
@@ -120,13 +123,18 @@ class UpstreamCaller:
                     pass  # an entry from an incompatible build: fetch afresh
                 else:
                     ctx.cache_hits += 1
+                    self._hooks.cache_lookup(self.source, hit=True)
                     return value
+        self._hooks.cache_lookup(self.source, hit=False)
         ctx.network_calls += 1
         ctx.sources_called.add(self.source)
 
         async def fetch_and_store() -> bytes:
             value = await self._retry.run(
-                lambda: self._attempt(fetch, ctx.deadline), ctx.deadline, self._budget
+                lambda: self._attempt(fetch, ctx.deadline),
+                ctx.deadline,
+                self._budget,
+                on_retry=lambda: self._hooks.retry(self.source),
             )
             raw = adapter.dump_json(value, by_alias=True)
             kind = TtlKind.NOT_FOUND if is_empty(value) else lookup.kind
@@ -145,25 +153,34 @@ class UpstreamCaller:
         """One try: breaker permit, limiter slot, then the HTTP exchange itself."""
         if deadline.remaining() < MIN_ATTEMPT_S:
             raise DeadlineExhausted(self.source, "no time left for another attempt")
-        if self.guard is None:
-            await self._pace(deadline)
-            return await fetch(deadline)
-        permit = await self.guard.admit()
+        permit = await self.guard.admit() if self.guard is not None else None
         started = self._clock()
         try:
             await self._pace(deadline)
             started = self._clock()  # the limiter's wait is ours, not the upstream's latency
             value = await fetch(deadline)
         except BaseException as error:
-            self.guard.failed(permit, error, self._clock() - started)
+            elapsed = self._clock() - started
+            if permit is not None and self.guard is not None:
+                self.guard.failed(permit, error, elapsed)
+            outcome = str(error.kind) if isinstance(error, UpstreamError) else "cancelled"
+            self._hooks.upstream_call(self.source, outcome, elapsed)
             raise
-        self.guard.succeeded(permit, self._clock() - started)
+        elapsed = self._clock() - started
+        if permit is not None and self.guard is not None:
+            self.guard.succeeded(permit, elapsed)
+        self._hooks.upstream_call(self.source, "ok", elapsed)
         return value
 
     async def _pace(self, deadline: Deadline) -> None:
         # A slot so late that the request could not complete wastes upstream quota.
+        if self._limiter is None:
+            return
         usable = Deadline(deadline.expires_at - MIN_ATTEMPT_S, deadline.clock)
-        if self._limiter is not None and not await self._limiter.acquire(usable):
+        waited_from = self._clock()
+        granted = await self._limiter.acquire(usable)
+        self._hooks.limiter_wait(self.source, self._clock() - waited_from)
+        if not granted:
             raise ClientThrottled(
                 self.source, "client-side rate limit: no slot before the deadline"
             )

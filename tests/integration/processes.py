@@ -76,6 +76,8 @@ async def server_process(settings: Mapping[str, str], log: Path) -> AsyncIterato
         "ENRICHMENT_GRPC_HOST": "127.0.0.1",
         "ENRICHMENT_GRPC_PORT": str(port),
         "ENRICHMENT_LOG_FORMAT": "json",
+        "ENRICHMENT_METRICS_HOST": "127.0.0.1",
+        "ENRICHMENT_METRICS_PORT": "0",
     }
     with log.open("wb") as sink:
         process = await asyncio.create_subprocess_exec(SERVER, env=env, stderr=sink)

@@ -1,0 +1,150 @@
+"""Prometheus metrics, with the names operators already know from the seed.
+
+One ``Metrics`` object per server, on its own ``CollectorRegistry`` (no module-level
+globals), exposed over HTTP by ``serve_metrics``:
+
+* ``enrichment_tasks_total{status}``, ``enrichment_task_duration_seconds``
+* ``enrichment_cache_hits_total{source}`` / ``enrichment_cache_misses_total{source}``
+* ``enrichment_circuit_breaker_state{source,state}`` (1 for the current state, else 0)
+* ``enrichment_api_duration_seconds{source}``, ``enrichment_api_calls_total{source,outcome}``
+* ``enrichment_retries_total{source}``, ``enrichment_ratelimit_wait_seconds{source}``
+* ``enrichment_dlq_depth{state}`` (set by the DLQ worker)
+* ``grpc_server_started_total``, ``grpc_server_handled_total{grpc_code}``,
+  ``grpc_server_handling_seconds`` (go-grpc-prometheus names; see ``grpc_metrics.py``)
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+BREAKER_STATES = ("closed", "open", "half_open")
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+_GRPC = ("grpc_type", "grpc_service", "grpc_method")
+
+
+class Metrics:
+    """Every metric of one server process; implements ``telemetry.hooks.Hooks``."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.tasks = Counter("enrichment_tasks", "Enrichments by status.", ["status"], registry=r)
+        self.task_seconds = Histogram(
+            "enrichment_task_duration_seconds",
+            "Time per enrichment.",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.cache_hits = Counter(
+            "enrichment_cache_hits",
+            "Upstream lookups answered by the cache.",
+            ["source"],
+            registry=r,
+        )
+        self.cache_misses = Counter(
+            "enrichment_cache_misses",
+            "Upstream lookups the cache could not answer.",
+            ["source"],
+            registry=r,
+        )
+        self.breaker = Gauge(
+            "enrichment_circuit_breaker_state",
+            "1 for the breaker's current state.",
+            ["source", "state"],
+            registry=r,
+        )
+        self.api_seconds = Histogram(
+            "enrichment_api_duration_seconds",
+            "Upstream HTTP attempt latency.",
+            ["source"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.api_calls = Counter(
+            "enrichment_api_calls",
+            "Upstream HTTP attempts by outcome.",
+            ["source", "outcome"],
+            registry=r,
+        )
+        self.retries = Counter(
+            "enrichment_retries", "Upstream attempts retried.", ["source"], registry=r
+        )
+        self.limiter_seconds = Histogram(
+            "enrichment_ratelimit_wait_seconds",
+            "Wait for a rate-limit slot.",
+            ["source"],
+            buckets=(0, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=r,
+        )
+        self.dlq_depth = Gauge(
+            "enrichment_dlq_depth", "Dead letters by state.", ["state"], registry=r
+        )
+        self.grpc_started = Counter(
+            "grpc_server_started", "RPCs started on the server.", _GRPC, registry=r
+        )
+        self.grpc_handled = Counter(
+            "grpc_server_handled",
+            "RPCs completed, by status code.",
+            (*_GRPC, "grpc_code"),
+            registry=r,
+        )
+        self.grpc_seconds = Histogram(
+            "grpc_server_handling_seconds",
+            "RPC handling time.",
+            _GRPC,
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+
+    def cache_lookup(self, source: str, hit: bool) -> None:
+        """Count a cache hit or miss."""
+        (self.cache_hits if hit else self.cache_misses).labels(source).inc()
+
+    def upstream_call(self, source: str, outcome: str, duration_s: float) -> None:
+        """Count an HTTP attempt and observe its latency."""
+        self.api_calls.labels(source, outcome).inc()
+        self.api_seconds.labels(source).observe(duration_s)
+
+    def retry(self, source: str) -> None:
+        """Count a retry."""
+        self.retries.labels(source).inc()
+
+    def limiter_wait(self, source: str, seconds: float) -> None:
+        """Observe a rate-limit wait."""
+        self.limiter_seconds.labels(source).observe(seconds)
+
+    def breaker_state(self, source: str, state: str) -> None:
+        """Set the one-hot state gauge of a source's breaker."""
+        for name in BREAKER_STATES:
+            self.breaker.labels(source, name).set(1 if name == state else 0)
+
+    def task_finished(self, status: str, duration_s: float) -> None:
+        """Count an enrichment by status."""
+        self.tasks.labels(status).inc()
+        self.task_seconds.observe(duration_s)
+
+    def dlq(self, due: int, parked: int) -> None:
+        """Set the dead-letter depth gauges."""
+        self.dlq_depth.labels("due").set(due)
+        self.dlq_depth.labels("parked").set(parked)
+
+
+async def serve_metrics(metrics: Metrics, host: str, port: int) -> tuple[web.AppRunner, int]:
+    """Serve ``/metrics`` on ``host:port`` (0 = a free port); return the runner and port."""
+
+    async def scrape(request: web.Request) -> web.Response:
+        body = generate_latest(metrics.registry)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    app = web.Application()
+    app.router.add_get("/metrics", scrape)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    server = site._server  # aiohttp exposes the bound port only through the server
+    sockets = getattr(server, "sockets", None) or []
+    bound = int(sockets[0].getsockname()[1]) if sockets else port
+    return runner, bound
