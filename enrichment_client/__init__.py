@@ -6,7 +6,13 @@
         response = await client.enrich("deadmau5", "Strobe", track_id="t-1")
 """
 
-from enrichment_client.client import EnrichmentClient, make_request, normalise_target
+from enrichment_client.client import (
+    EnrichmentClient,
+    TlsConfig,
+    make_request,
+    normalise_target,
+    open_channel,
+)
 from enrichment_client.errors import (
     DeadlineExceeded,
     EnrichmentClientError,
@@ -23,7 +29,9 @@ __all__ = [
     "FieldViolation",
     "InvalidArgument",
     "ServiceUnavailable",
+    "TlsConfig",
     "make_request",
     "normalise_target",
+    "open_channel",
     "pb",
 ]

@@ -22,7 +22,7 @@ import grpc
 from google.protobuf import json_format
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from enrichment_client.client import EnrichmentClient, normalise_target
+from enrichment_client.client import EnrichmentClient, TlsConfig, normalise_target, open_channel
 from enrichment_client.errors import EnrichmentClientError, InvalidArgument, translate
 from enrichment_client.pb.enrichment.v1 import admin_pb2, admin_pb2_grpc, enrichment_pb2
 
@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
         help="host:port, http://host:port or dns:///host:port (env ENRICHMENT_TARGET)",
     )
     parser.add_argument("--timeout", type=float, default=30.0, help="deadline in seconds")
+    parser.add_argument("--ca", help="PEM CA to trust: use TLS (env ENRICHMENT_TLS_CA)")
+    parser.add_argument("--cert", help="PEM client certificate for mTLS")
+    parser.add_argument("--key", help="PEM private key of --cert")
     commands = parser.add_subparsers(dest="command", required=True)
     enrich = commands.add_parser("enrich", help="enrich one track")
     enrich.add_argument("--artist", required=True)
@@ -74,8 +77,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _tls(args: argparse.Namespace) -> TlsConfig | None:
+    ca = args.ca or os.environ.get("ENRICHMENT_TLS_CA")
+    if not (ca or args.cert):
+        return None
+    return TlsConfig.from_files(ca, args.cert, args.key)
+
+
 async def _enrich(args: argparse.Namespace) -> str:
-    async with await EnrichmentClient.connect(args.target, timeout_s=args.timeout) as client:
+    connect = EnrichmentClient.connect(args.target, timeout_s=args.timeout, tls=_tls(args))
+    async with await connect as client:
         response = await client.enrich(
             args.artist,
             args.title,
@@ -89,7 +100,7 @@ async def _enrich(args: argparse.Namespace) -> str:
 
 
 async def _health(args: argparse.Namespace) -> str:
-    async with grpc.aio.insecure_channel(normalise_target(args.target)) as channel:
+    async with open_channel(normalise_target(args.target), _tls(args)) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         request = health_pb2.HealthCheckRequest(service=args.service)
         try:
@@ -102,7 +113,7 @@ async def _health(args: argparse.Namespace) -> str:
 async def _reset_breaker(args: argparse.Namespace) -> str:
     source = enrichment_pb2.SOURCE_UNSPECIFIED if args.source == "all" else SOURCES[args.source]
     metadata = (("authorization", f"Bearer {args.token}"),)
-    async with grpc.aio.insecure_channel(normalise_target(args.target)) as channel:
+    async with open_channel(normalise_target(args.target), _tls(args)) as channel:
         stub = admin_pb2_grpc.EnrichmentAdminServiceStub(channel)
         request = admin_pb2.ResetBreakerRequest(source=source)
         try:

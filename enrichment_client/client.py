@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 
 import grpc
@@ -50,6 +52,37 @@ def make_request(
     return request
 
 
+@dataclass(frozen=True, slots=True)
+class TlsConfig:
+    """PEM bytes for a TLS channel: the CA to trust and, for mTLS, a client identity."""
+
+    root_certificates: bytes | None = None
+    certificate_chain: bytes | None = None
+    private_key: bytes | None = None
+
+    @classmethod
+    def from_files(
+        cls, ca: str | None = None, cert: str | None = None, key: str | None = None
+    ) -> TlsConfig:
+        """Read the PEM files (any may be None)."""
+
+        def read(path: str | None) -> bytes | None:
+            return Path(path).read_bytes() if path else None
+
+        return cls(read(ca), read(cert), read(key))
+
+
+def open_channel(address: str, tls: TlsConfig | None = None) -> grpc.aio.Channel:
+    """A channel with client-side round_robin over every address ``address`` resolves to."""
+    options = [("grpc.lb_policy_name", "round_robin")]
+    if tls is None:
+        return grpc.aio.insecure_channel(address, options=options)
+    credentials = grpc.ssl_channel_credentials(
+        tls.root_certificates, tls.private_key, tls.certificate_chain
+    )
+    return grpc.aio.secure_channel(address, credentials, options=options)
+
+
 class EnrichmentClient:
     """Async client for ``enrichment.v1.EnrichmentService``. Use ``connect``."""
 
@@ -64,20 +97,15 @@ class EnrichmentClient:
         target: str,
         *,
         timeout_s: float = DEFAULT_TIMEOUT_S,
-        root_certificates: bytes | None = None,
+        tls: TlsConfig | None = None,
         wait_ready_s: float | None = None,
     ) -> EnrichmentClient:
-        """Open a channel (TLS when ``root_certificates`` is given).
+        """Open a channel (TLS, or mTLS with a client certificate, when ``tls`` is given).
 
         ``wait_ready_s`` waits for the connection; otherwise it is made on first use.
         """
-        options = [("grpc.lb_policy_name", "round_robin")]
         address = normalise_target(target)
-        if root_certificates is not None:
-            credentials = grpc.ssl_channel_credentials(root_certificates)
-            channel = grpc.aio.secure_channel(address, credentials, options=options)
-        else:
-            channel = grpc.aio.insecure_channel(address, options=options)
+        channel = open_channel(address, tls)
         if wait_ready_s is not None:
             try:
                 await asyncio.wait_for(channel.channel_ready(), wait_ready_s)

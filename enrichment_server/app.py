@@ -11,6 +11,7 @@ import random
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 import grpc
@@ -164,6 +165,20 @@ def build_sources(settings: Settings, transport: Transport, shared: Shared) -> S
     return SourceSet(spotify=spotify, musicbrainz=musicbrainz, lastfm=lastfm)
 
 
+def server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
+    """TLS credentials from the PEM files, requiring client certificates when a client CA
+    is configured (mTLS); None for plaintext."""
+    if not settings.tls_cert_file:
+        return None
+    pair = (Path(settings.tls_key_file).read_bytes(), Path(settings.tls_cert_file).read_bytes())
+    client_ca = (
+        Path(settings.tls_client_ca_file).read_bytes() if settings.tls_client_ca_file else None
+    )
+    return grpc.ssl_server_credentials(
+        [pair], root_certificates=client_ca, require_client_auth=client_ca is not None
+    )
+
+
 class App:
     """The running service: gRPC server, health, and the objects behind them."""
 
@@ -210,7 +225,12 @@ class App:
             ),
             server,
         )
-        self.port = server.add_insecure_port(f"{settings.grpc_host}:{settings.grpc_port}")
+        address = f"{settings.grpc_host}:{settings.grpc_port}"
+        credentials = server_credentials(settings)
+        if credentials is None:
+            self.port = server.add_insecure_port(address)
+        else:
+            self.port = server.add_secure_port(address, credentials)
         await server.start()
         if settings.metrics_enabled:
             self._metrics_runner, self.metrics_port = await serve_metrics(

@@ -7,6 +7,7 @@ the README's configuration table is checked against them by a test.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import (
@@ -16,6 +17,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -36,6 +38,11 @@ class Settings(BaseSettings):
 
     grpc_host: str = Field(ALL_INTERFACES, description="Interface the gRPC server binds.")
     grpc_port: int = Field(50051, ge=0, le=65535, description="gRPC port (0 = a free port).")
+    tls_cert_file: str = Field("", description="PEM server certificate (empty: plaintext).")
+    tls_key_file: str = Field("", description="PEM private key of the server certificate.")
+    tls_client_ca_file: str = Field(
+        "", description="PEM CA that client certificates must chain to (mTLS)."
+    )
     metrics_enabled: bool = Field(True, description="Serve Prometheus /metrics.")
     metrics_host: str = Field(ALL_INTERFACES, description="Interface of the metrics port.")
     metrics_port: int = Field(9090, ge=0, le=65535, description="Metrics port (0: a free port).")
@@ -130,6 +137,20 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = Field(
         "auto", description="auto: JSON unless stderr is a terminal."
     )
+
+    @model_validator(mode="after")
+    def _tls_files(self) -> Settings:
+        if bool(self.tls_cert_file) != bool(self.tls_key_file):
+            raise ValueError(
+                "ENRICHMENT_TLS_CERT_FILE and ENRICHMENT_TLS_KEY_FILE must be set together"
+            )
+        if self.tls_client_ca_file and not self.tls_cert_file:
+            raise ValueError("ENRICHMENT_TLS_CLIENT_CA_FILE needs ENRICHMENT_TLS_CERT_FILE")
+        for name in ("tls_cert_file", "tls_key_file", "tls_client_ca_file"):
+            path = getattr(self, name)
+            if path and not Path(path).is_file():
+                raise ValueError(f"ENRICHMENT_{name.upper()}: no such file: {path}")
+        return self
 
     @field_validator("field_precedence")
     @classmethod
