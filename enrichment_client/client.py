@@ -29,6 +29,21 @@ def normalise_target(target: str) -> str:
     return target
 
 
+def trace_metadata() -> tuple[tuple[str, str], ...]:
+    """W3C ``traceparent`` of the caller's current span, when OpenTelemetry is installed.
+
+    The client depends on grpcio and protobuf only; a caller that uses OpenTelemetry
+    gets its trace continued by the server, others send nothing extra.
+    """
+    try:
+        from opentelemetry import propagate
+    except ImportError:  # pragma: no cover - optional dependency
+        return ()
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return tuple(carrier.items())
+
+
 def make_request(
     artist: str,
     title: str,
@@ -146,7 +161,7 @@ class EnrichmentClient:
         """Send a prepared ``EnrichRequest``."""
         try:
             response: pb.EnrichResponse = await self._stub.Enrich(
-                request, timeout=timeout_s or self.timeout_s
+                request, timeout=timeout_s or self.timeout_s, metadata=trace_metadata()
             )
         except grpc.aio.AioRpcError as exc:
             raise translate(exc) from None
@@ -168,7 +183,9 @@ class EnrichmentClient:
                 for request in requests:
                     yield pb.EnrichBatchRequest(request=request)
 
-        call = self._stub.EnrichBatch(messages(), timeout=timeout_s or self.timeout_s)
+        call = self._stub.EnrichBatch(
+            messages(), timeout=timeout_s or self.timeout_s, metadata=trace_metadata()
+        )
         try:
             async for answer in call:
                 yield answer

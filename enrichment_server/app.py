@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +20,8 @@ import structlog
 from aiohttp import web
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from opentelemetry import trace
+from opentelemetry.sdk.trace.export import SpanExporter
 
 from enrichment_client.pb.enrichment.v1 import admin_pb2
 from enrichment_client.pb.enrichment.v1 import admin_pb2_grpc as admin_grpc
@@ -49,8 +51,9 @@ from enrichment_server.sources.http import AiohttpTransport, Transport, close_qu
 from enrichment_server.sources.lastfm import LastfmClient
 from enrichment_server.sources.musicbrainz import MusicBrainzClient
 from enrichment_server.sources.spotify import SpotifyClient
-from enrichment_server.telemetry.grpc_metrics import MetricsInterceptor
+from enrichment_server.telemetry.interceptor import MetricsObserver, ObservingInterceptor
 from enrichment_server.telemetry.metrics import Metrics, serve_metrics
+from enrichment_server.telemetry.tracing import TracingObserver, build_tracer_provider
 from enrichment_server.waterfall import SourceSet, Waterfall
 
 log = structlog.get_logger(__name__)
@@ -65,6 +68,7 @@ class Shared:
     cache: Cache
     registry: BreakerRegistry
     metrics: Metrics
+    tracer: trace.Tracer
     redis: aredis.Redis | None = None
     hints: SharedBreakerHints | None = None
 
@@ -126,7 +130,15 @@ def build_caller(
     budget = RetryBudget(settings.retry_budget_ratio, settings.retry_budget_min_per_s)
     limiter = _limiter(settings, shared, source, rate_per_s)
     return UpstreamCaller(
-        source, shared.cache, ttl, retry, limiter, guard, budget, hooks=shared.metrics
+        source,
+        shared.cache,
+        ttl,
+        retry,
+        limiter,
+        guard,
+        budget,
+        hooks=shared.metrics,
+        tracer=shared.tracer,
     )
 
 
@@ -182,8 +194,11 @@ def server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
 class App:
     """The running service: gRPC server, health, and the objects behind them."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, span_exporters: Sequence[SpanExporter] = ()) -> None:
         self.settings = settings
+        self.tracer_provider = build_tracer_provider(
+            settings.trace_sample_ratio, settings.otlp_endpoint, span_exporters
+        )
         self.health = Health()
         self.port = 0
         self._session: aiohttp.ClientSession | None = None
@@ -207,7 +222,11 @@ class App:
         )
         options = ServicerOptions(settings.default_deadline_s, settings.batch_concurrency)
         self._server = server = grpc.aio.server(
-            interceptors=[MetricsInterceptor(shared.metrics)],
+            interceptors=[
+                ObservingInterceptor(
+                    [MetricsObserver(shared.metrics), TracingObserver(shared.tracer)]
+                )
+            ],
             options=[("grpc.max_connection_age_ms", int(settings.max_connection_age_s * 1000))],
         )
         pb_grpc.add_EnrichmentServiceServicer_to_server(
@@ -257,13 +276,15 @@ class App:
             return self.health.upstream(str(source), serving)
 
         metrics = Metrics()
+        tracer = self.tracer_provider.get_tracer("enrichment_server")
         if not settings.redis_url:
             registry = BreakerRegistry(health=mirror, hooks=metrics)
-            return Shared(MemoryCache(settings.cache_max_entries), registry, metrics)
+            cache = MemoryCache(settings.cache_max_entries)
+            return Shared(cache, registry, metrics, tracer)
         redis = redis_client(settings.redis_url)
         hints = SharedBreakerHints(redis, f"{CACHE_PREFIX}:breaker")
         registry = BreakerRegistry(hints=hints, health=mirror, hooks=metrics)
-        return Shared(RedisCache(redis), registry, metrics, redis, hints)
+        return Shared(RedisCache(redis), registry, metrics, tracer, redis, hints)
 
     async def stop(self, grace_s: float | None = None) -> None:
         """NOT_SERVING first, then let in-flight RPCs finish within the grace period.
@@ -286,6 +307,7 @@ class App:
             await close_quietly(self._session)
         if self._metrics_runner is not None:
             await self._metrics_runner.cleanup()
+        self.tracer_provider.shutdown()  # flushes spans still batched for export
         if self.shared is not None and self.shared.redis is not None:
             await self.shared.redis.aclose()
         log.info("server_stopped")
@@ -297,9 +319,11 @@ class App:
 
 
 @asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[App]:
+async def running(
+    settings: Settings, span_exporters: Sequence[SpanExporter] = ()
+) -> AsyncIterator[App]:
     """Start an ``App`` and stop it on exit (tests, demo)."""
-    app = App(settings)
+    app = App(settings, span_exporters)
     await app.start()
     try:
         yield app

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import (
+    AliasChoices,
     AnyHttpUrl,
     Field,
     SecretStr,
@@ -34,7 +35,9 @@ class SettingsError(Exception):
 class Settings(BaseSettings):
     """Service configuration. Every field maps to ``ENRICHMENT_<FIELD>``."""
 
-    model_config = SettingsConfigDict(env_prefix="ENRICHMENT_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="ENRICHMENT_", extra="ignore", frozen=True, populate_by_name=True
+    )
 
     grpc_host: str = Field(ALL_INTERFACES, description="Interface the gRPC server binds.")
     grpc_port: int = Field(50051, ge=0, le=65535, description="gRPC port (0 = a free port).")
@@ -42,6 +45,14 @@ class Settings(BaseSettings):
     tls_key_file: str = Field("", description="PEM private key of the server certificate.")
     tls_client_ca_file: str = Field(
         "", description="PEM CA that client certificates must chain to (mTLS)."
+    )
+    trace_sample_ratio: float = Field(
+        0.05, ge=0, le=1, description="Share of new traces sampled (callers' are kept)."
+    )
+    otlp_endpoint: str = Field(
+        "",
+        validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "otlp_endpoint"),
+        description="OTEL_EXPORTER_OTLP_ENDPOINT: OTLP/HTTP collector (empty: no export).",
     )
     metrics_enabled: bool = Field(True, description="Serve Prometheus /metrics.")
     metrics_host: str = Field(ALL_INTERFACES, description="Interface of the metrics port.")

@@ -22,6 +22,7 @@ from enrichment_server.deadline import Deadline
 from enrichment_server.domain import EnrichmentResult
 from enrichment_server.errors import InvalidRequest
 from enrichment_server.telemetry.hooks import Hooks, NullHooks
+from enrichment_server.telemetry.tracing import current_trace_id
 from enrichment_server.validation import validate
 from enrichment_server.waterfall import Waterfall
 
@@ -146,5 +147,6 @@ def _log_result(result: EnrichmentResult, **extra: object) -> None:
         cached=result.cached,
         sources=[str(s) for s in result.sources_used],
         errors=[f"{e.source}:{e.kind}" for e in result.errors],
+        trace_id=current_trace_id(),
         **extra,
     )

@@ -9,11 +9,14 @@ breaker and the limiter; retries also draw on the source's retry budget.
 from __future__ import annotations
 
 import enum
+import itertools
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
 from pydantic import TypeAdapter, ValidationError
 
 from enrichment_server.cache import Cache
@@ -92,6 +95,7 @@ class UpstreamCaller:
         budget: RetryBudget | None = None,
         clock: Clock = time.monotonic,
         hooks: Hooks | None = None,
+        tracer: trace.Tracer | None = None,
     ) -> None:
         self.source = source
         self._cache = cache
@@ -102,6 +106,7 @@ class UpstreamCaller:
         self._budget = budget
         self._clock = clock
         self._hooks: Hooks = hooks or NullHooks()
+        self._tracer = tracer or trace.NoOpTracer()
         self._coalescer: Coalescer[bytes] = Coalescer()
 
     async def lookup(
@@ -113,25 +118,47 @@ class UpstreamCaller:
         is_empty: Callable[[T], bool],
     ) -> T:
         """The answer to ``lookup``: from the cache, or fetched (and cached) once."""
-        key = f"{CACHE_PREFIX}:{self.source}:{lookup.key}"
-        if not ctx.force_refresh:
-            cached = await self._cache.get(key)
+        endpoint = lookup.key.partition(":")[0]
+        with self._tracer.start_as_current_span(
+            f"{self.source} {endpoint}",
+            kind=SpanKind.CLIENT,
+            attributes={"enrichment.source": str(self.source), "enrichment.endpoint": endpoint},
+        ) as span:
+            cached = None if ctx.force_refresh else await self._cached(lookup, adapter)
+            span.set_attribute("enrichment.cache_hit", cached is not None)
+            self._hooks.cache_lookup(self.source, hit=cached is not None)
             if cached is not None:
-                try:
-                    value = adapter.validate_json(cached)
-                except ValidationError:
-                    pass  # an entry from an incompatible build: fetch afresh
-                else:
-                    ctx.cache_hits += 1
-                    self._hooks.cache_lookup(self.source, hit=True)
-                    return value
-        self._hooks.cache_lookup(self.source, hit=False)
-        ctx.network_calls += 1
-        ctx.sources_called.add(self.source)
+                ctx.cache_hits += 1
+                return cached[0]
+            ctx.network_calls += 1
+            ctx.sources_called.add(self.source)
+            return await self._fetch(ctx, lookup, adapter, fetch, is_empty)
+
+    async def _cached(self, lookup: Lookup, adapter: TypeAdapter[T]) -> tuple[T] | None:
+        """The cached answer (in a 1-tuple, since None is a valid answer), if any."""
+        raw = await self._cache.get(f"{CACHE_PREFIX}:{self.source}:{lookup.key}")
+        if raw is None:
+            return None
+        try:
+            return (adapter.validate_json(raw),)
+        except ValidationError:
+            return None  # an entry from an incompatible build: fetch afresh
+
+    async def _fetch(
+        self,
+        ctx: CallContext,
+        lookup: Lookup,
+        adapter: TypeAdapter[T],
+        fetch: Callable[[Deadline], Awaitable[T]],
+        is_empty: Callable[[T], bool],
+    ) -> T:
+        """Fetch once for every concurrent caller of the same key, then cache the answer."""
+        key = f"{CACHE_PREFIX}:{self.source}:{lookup.key}"
+        attempts = itertools.count(1)
 
         async def fetch_and_store() -> bytes:
             value = await self._retry.run(
-                lambda: self._attempt(fetch, ctx.deadline),
+                lambda: self._attempt(fetch, ctx.deadline, next(attempts)),
                 ctx.deadline,
                 self._budget,
                 on_retry=lambda: self._hooks.retry(self.source),
@@ -149,8 +176,27 @@ class UpstreamCaller:
             ) from None
         return adapter.validate_json(raw)
 
-    async def _attempt(self, fetch: Callable[[Deadline], Awaitable[T]], deadline: Deadline) -> T:
-        """One try: breaker permit, limiter slot, then the HTTP exchange itself."""
+    async def _attempt(
+        self, fetch: Callable[[Deadline], Awaitable[T]], deadline: Deadline, number: int
+    ) -> T:
+        """One try, in its own span: breaker permit, limiter slot, the HTTP exchange."""
+        with self._tracer.start_as_current_span(
+            f"{self.source} attempt", attributes={"enrichment.attempt": number}
+        ) as span:
+            if self.guard is not None:
+                span.set_attribute("enrichment.breaker_state", str(self.guard.breaker.state))
+            try:
+                value = await self._attempt_untraced(fetch, deadline)
+            except UpstreamError as error:
+                span.set_attribute("enrichment.outcome", str(error.kind))
+                span.set_status(Status(StatusCode.ERROR, str(error.kind)))
+                raise
+            span.set_attribute("enrichment.outcome", "ok")
+            return value
+
+    async def _attempt_untraced(
+        self, fetch: Callable[[Deadline], Awaitable[T]], deadline: Deadline
+    ) -> T:
         if deadline.remaining() < MIN_ATTEMPT_S:
             raise DeadlineExhausted(self.source, "no time left for another attempt")
         permit = await self.guard.admit() if self.guard is not None else None

@@ -10,7 +10,7 @@ globals), exposed over HTTP by ``serve_metrics``:
 * ``enrichment_retries_total{source}``, ``enrichment_ratelimit_wait_seconds{source}``
 * ``enrichment_dlq_depth{state}`` (set by the DLQ worker)
 * ``grpc_server_started_total``, ``grpc_server_handled_total{grpc_code}``,
-  ``grpc_server_handling_seconds`` (go-grpc-prometheus names; see ``grpc_metrics.py``)
+  ``grpc_server_handling_seconds`` (go-grpc-prometheus names; see ``interceptor.py``)
 """
 
 from __future__ import annotations

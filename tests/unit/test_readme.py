@@ -13,8 +13,15 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def _table_rows() -> dict[str, tuple[str, str]]:
-    rows = re.findall(r"^\| `(ENRICHMENT_[A-Z_]+)` \| (.+?) \| (.+?) \|$", README.read_text(), re.M)
+    rows = re.findall(r"^\| `([A-Z][A-Z_]+)` \| (.+?) \| (.+?) \|$", README.read_text(), re.M)
     return {name: (default, meaning) for name, default, meaning in rows}
+
+
+def _variable(field: str) -> str:
+    """The environment variable of a field: its alias (OTEL_...) or ENRICHMENT_<FIELD>."""
+    alias = Settings.model_fields[field].validation_alias
+    choices = getattr(alias, "choices", None)
+    return str(choices[0]) if choices else f"ENRICHMENT_{field.upper()}"
 
 
 def _shown(value: object) -> str:
@@ -28,10 +35,10 @@ def _shown(value: object) -> str:
 def test_configuration_table_lists_every_setting_with_its_default() -> None:
     """Every Settings field is in the README table, with the code's default and description."""
     rows = _table_rows()
-    expected = {f"ENRICHMENT_{name.upper()}" for name in Settings.model_fields}
+    expected = {_variable(name) for name in Settings.model_fields}
     assert set(rows) == expected
     for name, field in Settings.model_fields.items():
-        default, meaning = rows[f"ENRICHMENT_{name.upper()}"]
+        default, meaning = rows[_variable(name)]
         assert default == _shown(field.get_default(call_default_factory=True)), name
         assert meaning == field.description, name
 
