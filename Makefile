@@ -6,7 +6,7 @@ BUF := node_modules/.bin/buf
 # buf breaking compares the contract with this git ref (CI sets it to the previous commit).
 BUF_AGAINST ?= .git\#branch=main
 
-.PHONY: install demo test lint fmt proto proto-check buf-breaking ci clean lock services
+.PHONY: install demo test lint fmt proto proto-check buf-breaking ci clean lock services evaluate
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -56,6 +56,9 @@ proto-check: proto
 
 buf-breaking: install
 	$(BUF) breaking --against '$(BUF_AGAINST)'
+
+evaluate: install
+	$(BIN)/python -m tests.evaluation
 
 ci: lint test
 

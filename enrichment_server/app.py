@@ -47,6 +47,8 @@ from enrichment_server.resilience.registry import BreakerRegistry
 from enrichment_server.resilience.retry import RetryPolicy
 from enrichment_server.servicer import EnrichmentServicer, ServicerOptions
 from enrichment_server.sources.caller import CACHE_PREFIX, TtlPolicy, UpstreamCaller
+from enrichment_server.sources.deezer import DeezerClient
+from enrichment_server.sources.getsongbpm import GetSongBpmClient
 from enrichment_server.sources.http import AiohttpTransport, Transport, close_quietly
 from enrichment_server.sources.lastfm import LastfmClient
 from enrichment_server.sources.musicbrainz import MusicBrainzClient
@@ -174,7 +176,40 @@ def build_sources(settings: Settings, transport: Transport, shared: Shared) -> S
             api_key=settings.lastfm_api_key.get_secret_value(),
             user_agent=settings.musicbrainz_user_agent,
         )
-    return SourceSet(spotify=spotify, musicbrainz=musicbrainz, lastfm=lastfm)
+    return SourceSet(
+        spotify=spotify,
+        musicbrainz=musicbrainz,
+        lastfm=lastfm,
+        deezer=_deezer(settings, transport, shared),
+        getsongbpm=_getsongbpm(settings, transport, shared),
+    )
+
+
+def _deezer(settings: Settings, transport: Transport, shared: Shared) -> DeezerClient | None:
+    if not settings.deezer_enabled:
+        return None
+    return DeezerClient(
+        build_caller(settings, shared, Source.DEEZER, settings.deezer_rate_per_s),
+        transport,
+        settings.http_timeout_s,
+        base_url=str(settings.deezer_url),
+        user_agent=settings.musicbrainz_user_agent,
+    )
+
+
+def _getsongbpm(
+    settings: Settings, transport: Transport, shared: Shared
+) -> GetSongBpmClient | None:
+    if not settings.getsongbpm_enabled:
+        return None
+    return GetSongBpmClient(
+        build_caller(settings, shared, Source.GETSONGBPM, settings.getsongbpm_rate_per_s),
+        transport,
+        settings.http_timeout_s,
+        base_url=str(settings.getsongbpm_url),
+        api_key=settings.getsongbpm_api_key.get_secret_value(),
+        user_agent=settings.musicbrainz_user_agent,
+    )
 
 
 def server_credentials(settings: Settings) -> grpc.ServerCredentials | None:

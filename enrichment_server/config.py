@@ -106,6 +106,20 @@ class Settings(BaseSettings):
         AnyHttpUrl("https://ws.audioscrobbler.com/2.0/"), description="Last.fm API root."
     )
     lastfm_api_key: SecretStr = Field(SecretStr(""), description="Last.fm key (empty: off).")
+    deezer_enabled: bool = Field(True, description="Use Deezer (no credentials needed).")
+    deezer_url: AnyHttpUrl = Field(
+        AnyHttpUrl("https://api.deezer.com"), description="Deezer API base URL."
+    )
+    deezer_rate_per_s: float = Field(
+        8.0, ge=0, description="Deezer requests/s (their rule: 50 per 5 s)."
+    )
+    getsongbpm_url: AnyHttpUrl = Field(
+        AnyHttpUrl("https://api.getsong.co/"), description="GetSongBPM API base URL."
+    )
+    getsongbpm_api_key: SecretStr = Field(SecretStr(""), description="GetSongBPM key (empty: off).")
+    getsongbpm_rate_per_s: float = Field(
+        0.8, ge=0, description="GetSongBPM requests/s (about 3000/hour)."
+    )
     spotify_rate_per_s: float = Field(0.0, ge=0, description="Spotify requests/s (0: no limit).")
     lastfm_rate_per_s: float = Field(5.0, ge=0, description="Last.fm requests/s (0: no limit).")
 
@@ -186,6 +200,11 @@ class Settings(BaseSettings):
     def spotify_enabled(self) -> bool:
         """Spotify is used only with a client id and secret."""
         return bool(self.spotify_client_id)
+
+    @property
+    def getsongbpm_enabled(self) -> bool:
+        """GetSongBPM is used only with an API key."""
+        return bool(self.getsongbpm_api_key.get_secret_value())
 
     @property
     def lastfm_enabled(self) -> bool:

@@ -25,8 +25,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from enrichment_client import EnrichmentClient, make_request, pb
+from enrichment_server.sandbox.runner import SETTING_NAMES
 
-SANDBOX_KEYS = 7
 #: Scraped-looking rows: (artist, title, what the row exercises).
 SAMPLE: tuple[tuple[str, str, str], ...] = (
     ("deadmau5", "Strobe (Original Mix)", "'(Original Mix)' noise"),
@@ -57,7 +57,7 @@ async def _start_sandbox() -> tuple[asyncio.subprocess.Process, dict[str, str]]:
     )
     assert process.stdout is not None
     settings: dict[str, str] = {}
-    while len(settings) < SANDBOX_KEYS:
+    while len(settings) < len(SETTING_NAMES):
         line = (await asyncio.wait_for(process.stdout.readline(), 30)).decode().strip()
         if not line:
             raise RuntimeError("enrichment-sandbox exited before printing its settings")
@@ -87,8 +87,11 @@ async def _start_server(
         **sandbox,
         "ENRICHMENT_GRPC_HOST": "127.0.0.1",
         "ENRICHMENT_GRPC_PORT": str(port),
-        # The sandbox is local: pace MusicBrainz at 20/s instead of the real 1/s.
+        # The sandbox is local: pace it faster than the real services allow
+        # (MusicBrainz 1/s, GetSongBPM ~0.8/s, Deezer 10/s).
         "ENRICHMENT_MUSICBRAINZ_RATE_PER_S": "20",
+        "ENRICHMENT_GETSONGBPM_RATE_PER_S": "50",
+        "ENRICHMENT_DEEZER_RATE_PER_S": "50",
         "ENRICHMENT_LOG_FORMAT": "json",
         "ENRICHMENT_METRICS_HOST": "127.0.0.1",
         "ENRICHMENT_METRICS_PORT": "0",

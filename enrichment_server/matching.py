@@ -44,12 +44,16 @@ _REMIXER_MIN_SIMILARITY = 0.85
 _FOLD_TABLE = str.maketrans(
     {"ø": "o", "æ": "ae", "ß": "ss", "ł": "l", "đ": "d", "ð": "d", "œ": "oe", "þ": "th", "$": "s"}
 )
+# A dot between a word and a Roman numeral separates them ("Pt.III" is "Pt III"), so the
+# numeral stays its own word for the number check; other dots vanish ("Fred again..").
+_DOTTED_NUMERAL = re.compile(r"\.(?=[ivx]+\b)")
 _VANISHING_PUNCTUATION = re.compile(r"['’‘`´.]")
 _OTHER_PUNCTUATION = re.compile(r"[^\w\s]|_")
 
 _FEAT_WORDS = r"(?:feat\.?|ft\.?|featuring)"
 _FEAT_SPLIT = re.compile(rf"\s+{_FEAT_WORDS}\s+", re.IGNORECASE)
-_ARTIST_SPLIT = re.compile(r"\s*(?:&|,|;|\s/\s)\s*|\s+(?:and|x|vs\.?|with)\s+", re.IGNORECASE)
+# "/\\" is how Axwell /\\ Ingrosso write their "&".
+_ARTIST_SPLIT = re.compile(r"\s*(?:&|,|;|\s/\s|/\\)\s*|\s+(?:and|x|vs\.?|with)\s+", re.IGNORECASE)
 _TITLE_FEAT = re.compile(r"\s(?:feat\.?|ft\.|featuring)\s+(.+)$", re.IGNORECASE)
 _FEAT_ANNOTATION = re.compile(rf"(?:{_FEAT_WORDS}|with)\s+(.+)", re.IGNORECASE)
 _GROUP = re.compile(r"\(([^()\[\]]*)\)|\[([^()\[\]]*)\]")
@@ -106,6 +110,7 @@ def _fold(text: str) -> str:
     text = text.casefold().translate(_FOLD_TABLE)
     text = unicodedata.normalize("NFKD", text)
     text = "".join(char for char in text if not unicodedata.combining(char))
+    text = _DOTTED_NUMERAL.sub(" ", text)
     text = _VANISHING_PUNCTUATION.sub("", text)
     text = _OTHER_PUNCTUATION.sub(" ", text)
     return " ".join(text.split())
@@ -253,9 +258,23 @@ def _title_score(query: str, candidate: str) -> float:
     return similarity
 
 
+#: Roman numerals as parts and volumes use them ("Pt. III"); a lone "i", "v" or "x" is
+#: too often a word ("I Feel Love") to count unless a part word precedes it.
+_ROMAN = frozenset({"ii", "iii", "iv", "vi", "vii", "viii", "ix", "xi", "xii"})
+_PART_WORDS = frozenset({"pt", "part", "vol", "volume", "chapter", "episode", "no"})
+
+
 def _numbers(text: str) -> frozenset[str]:
-    """The digit-bearing words of ``text``."""
-    return frozenset(word for word in text.split() if any(char.isdigit() for char in word))
+    """The number words of ``text``: digit-bearing words and Roman numerals."""
+    words = text.split()
+    previous = ["", *words]
+    return frozenset(
+        word
+        for word, before in zip(words, previous, strict=False)
+        if any(char.isdigit() for char in word)
+        or word in _ROMAN
+        or (before in _PART_WORDS and word in {"i", "v", "x"})
+    )
 
 
 def _version_parts(version: str) -> tuple[str, str]:
@@ -266,13 +285,19 @@ def _version_parts(version: str) -> tuple[str, str]:
     return words[0], " ".join(words[1:])
 
 
+#: Kinds DJs write interchangeably: "Boris Dlugosch Mix" is his remix.
+_KIND_ALIASES = {"mix": "remix"}
+
+
 def _versions_agree(query: str, candidate: str) -> bool:
     """Same version: both original, or same kind ("remix") by (nearly) the same remixer."""
     if not query or not candidate:
         return query == candidate
     query_kind, query_by = _version_parts(query)
     candidate_kind, candidate_by = _version_parts(candidate)
-    if query_kind != candidate_kind:
+    if _KIND_ALIASES.get(query_kind, query_kind) != _KIND_ALIASES.get(
+        candidate_kind, candidate_kind
+    ):
         return False
     if not query_by or not candidate_by:
         return query_by == candidate_by

@@ -191,8 +191,10 @@ class RedisRateLimiter:
         fallback: RateLimiter | None = None,
         clock: Clock = time.monotonic,
         warn_every_s: float = WARN_EVERY_S,
+        late_tolerance_s: float = LATE_TOLERANCE_S,
     ) -> None:
         self._key = key
+        self._late_tolerance_s = late_tolerance_s
         self._interval_us = max(1, round(1_000_000 / rate_per_s))
         self._sleep = sleep
         self._clock = clock
@@ -222,7 +224,7 @@ class RedisRateLimiter:
             slot = sent + reply / 1_000_000
             if slot > self._clock():
                 await self._sleep(slot - self._clock())
-            if self._clock() - slot <= LATE_TOLERANCE_S:
+            if self._clock() - slot <= self._late_tolerance_s:
                 return True
 
     async def _reserve(self, max_wait_us: int) -> int | _Failed:

@@ -36,13 +36,17 @@ from enrichment_server.errors import UpstreamError
 from enrichment_server.matching import Matcher, NormalisedTrack, normalise
 from enrichment_server.merge import PRECEDENCE, Findings, Precedence, decide_status, merge
 from enrichment_server.sources.caller import CallContext
+from enrichment_server.sources.deezer import DeezerClient, DeezerTrack
 from enrichment_server.sources.describe import (
+    deezer_findings,
+    getsongbpm_findings,
     lastfm_findings,
     musicbrainz_findings,
     pick_release,
     spotify_features_findings,
     spotify_findings,
 )
+from enrichment_server.sources.getsongbpm import GetSongBpmClient
 from enrichment_server.sources.lastfm import LastfmClient
 from enrichment_server.sources.musicbrainz import MbRecording, MusicBrainzClient
 from enrichment_server.sources.spotify import SpotifyClient, SpotifyTrack
@@ -59,6 +63,8 @@ class SourceSet:
     spotify: SpotifyClient | None = None
     musicbrainz: MusicBrainzClient | None = None
     lastfm: LastfmClient | None = None
+    deezer: DeezerClient | None = None
+    getsongbpm: GetSongBpmClient | None = None
 
 
 @dataclass(slots=True)
@@ -108,7 +114,9 @@ class Waterfall:
         started = self._clock()
         run = _Run(request, normalise(request.artist, request.title), CallContext(deadline))
         run.ctx.force_refresh = request.force_refresh
-        await asyncio.gather(self._lastfm(run), self._identify_and_crossref(run))
+        await asyncio.gather(
+            self._lastfm(run), self._getsongbpm(run), self._identify_and_crossref(run)
+        )
         merged = merge(run.findings, self._precedence)
         failures = tuple(run.failures[s] for s in Source if s in run.failures)
         return EnrichmentResult(
@@ -126,7 +134,11 @@ class Waterfall:
     async def _identify_and_crossref(self, run: _Run) -> None:
         """Spotify and MusicBrainz; MusicBrainz waits for Spotify only to learn the ISRC."""
         if run.request.isrc or run.request.musicbrainz_id:
-            await asyncio.gather(self._spotify(run), self._musicbrainz(run, run.request.isrc))
+            await asyncio.gather(
+                self._spotify(run),
+                self._musicbrainz(run, run.request.isrc),
+                self._deezer(run, run.request.isrc),
+            )
             return
         # Spotify's ISRC makes MusicBrainz exact, but a slow Spotify must not starve a
         # healthy MusicBrainz: wait for it at most a share of the time left, then search.
@@ -137,7 +149,7 @@ class Waterfall:
         except TimeoutError:
             track = None
         isrc = track.external_ids.isrc if track is not None else None
-        await asyncio.gather(self._musicbrainz(run, isrc), spotify)
+        await asyncio.gather(self._musicbrainz(run, isrc), self._deezer(run, isrc), spotify)
 
     async def _spotify(self, run: _Run) -> SpotifyTrack | None:
         client = self._sources.spotify
@@ -207,6 +219,46 @@ class Waterfall:
         found = self._matcher.best(query, recordings, _describe_mb)
         return (found.candidate, found.score) if found else (None, 0.0)
 
+    async def _deezer(self, run: _Run, isrc: str | None) -> None:
+        """Deezer by ISRC when known, else a scored search; then its album (label, genres)."""
+        client = self._sources.deezer
+        if client is None:
+            return
+
+        async def stage() -> None:
+            track, confidence = None, 1.0
+            if isrc:
+                track = await client.by_isrc(run.ctx, isrc)
+            if track is None:
+                query = run.query
+                hits = await client.search(run.ctx, query.search_artist, query.search_title)
+                match = self._matcher.best(query, hits, _describe_deezer)
+                if match is None:
+                    return
+                # Search hits lack ISRC and BPM: the full track has them.
+                track, confidence = await client.track(run.ctx, match.candidate.id), match.score
+            if track is None:
+                return
+            album = await client.album(run.ctx, track.album.id) if track.album else None
+            run.found(Source.DEEZER, deezer_findings(track, album, confidence))
+
+        await run.guarded(Source.DEEZER, stage())
+
+    async def _getsongbpm(self, run: _Run) -> None:
+        """GetSongBPM searches by title only: its hits must pass the matcher on the artist."""
+        client = self._sources.getsongbpm
+        if client is None:
+            return
+
+        async def stage() -> None:
+            query = run.query
+            hits = await client.search(run.ctx, query.search_artist, query.search_title)
+            match = self._matcher.best(query, hits, lambda s: (s.artist_name, s.title, None))
+            if match is not None:
+                run.found(Source.GETSONGBPM, getsongbpm_findings(match.candidate, match.score))
+
+        await run.guarded(Source.GETSONGBPM, stage())
+
     async def _lastfm(self, run: _Run) -> None:
         client = self._sources.lastfm
         if client is None:
@@ -236,6 +288,10 @@ class Waterfall:
 
 def _describe_spotify(track: SpotifyTrack) -> tuple[str, str, int | None]:
     return track.artist_credit, track.name, track.duration_ms
+
+
+def _describe_deezer(track: DeezerTrack) -> tuple[str, str, int | None]:
+    return track.artist_credit, track.title, track.duration_ms
 
 
 def _describe_mb(recording: MbRecording) -> tuple[str, str, int | None]:

@@ -41,8 +41,10 @@ class SpacingLimiter:
         rate_per_s: float,
         clock: Clock = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        late_tolerance_s: float = LATE_TOLERANCE_S,
     ) -> None:
         self._interval = 1.0 / rate_per_s
+        self._late_tolerance_s = late_tolerance_s
         self._clock = clock
         self._sleep = sleep
         self._next_free = 0.0
@@ -58,5 +60,5 @@ class SpacingLimiter:
             self._next_free = slot + self._interval
             if wait > 0:
                 await self._sleep(wait)
-            if self._clock() - slot <= LATE_TOLERANCE_S:
+            if self._clock() - slot <= self._late_tolerance_s:
                 return True

@@ -1,9 +1,11 @@
 """``enrichment-sandbox``: run the upstream imitations until SIGINT/SIGTERM.
 
-Prints one ``NAME=VALUE`` line per setting to stdout (ready for ``export`` or an env
-file), logs the admin URLs to stderr, and serves until told to stop::
+Serves Spotify, MusicBrainz, Last.fm, Deezer and GetSongBPM imitations. Prints one
+``NAME=VALUE`` line per setting to stdout (all ten of ``Sandbox.settings()``, ready for
+``export`` or an env file), logs the admin URLs to stderr, and serves until told to stop.
+Each upstream has ``--latency-<name>-ms`` and ``--<name>-port`` options::
 
-    enrichment-sandbox --latency-spotify-ms 80 > sandbox.env
+    enrichment-sandbox --latency-spotify-ms 80 --deezer-port 8702 > sandbox.env
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line; refuses a non-loopback ``--host``."""
     parser = argparse.ArgumentParser(
         prog="enrichment-sandbox",
-        description="Local imitations of Spotify, MusicBrainz and Last.fm.",
+        description="Local imitations of Spotify, MusicBrainz, Last.fm, Deezer and GetSongBPM.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to listen on")
     parser.add_argument(

@@ -154,3 +154,82 @@ def sort_name(name: str) -> str:
 def barcode(track: CatalogueTrack) -> str:
     """A 12-digit UPC for the record's release."""
     return f"{digest(track.release_mbid, 'upc') % 10**12:012d}"
+
+
+# --- Deezer -------------------------------------------------------------------------------
+
+DEEZER_GENRE_RULES: tuple[tuple[tuple[str, ...], int, str], ...] = (
+    (("techno", "minimal"), 110, "Techno"),
+    (("house",), 111, "House"),
+    (("trance", "dance", "rave", "big room", "garage", "disco"), 113, "Dance"),
+    (("trip-hop",), 106, "Electro"),  # before the rule below: it contains "hip-hop"
+    (("hip-hop", "rap"), 116, "Rap/Hip Hop"),
+    (("new wave", "indie", "punk"), 85, "Alternative"),
+)
+"""Tag keywords -> Deezer genre (id, name), first rule wins; anything else is Electro (106).
+
+The ids are illustrative (Deezer's top-level genres are real: Dance 113, Electro 106,
+Rap/Hip Hop 116, Alternative 85; House and Techno stand in for its sub-genres).
+"""
+_DEEZER_ELECTRO = (106, "Electro")
+
+
+def deezer_track_id(track: CatalogueTrack) -> int:
+    """The Deezer track id (an int, like the real ones: 7-10 digits)."""
+    return 1_000_000 + digest(track.mbid, "deezer-track") % 2_000_000_000
+
+
+def deezer_album_id(track: CatalogueTrack) -> int:
+    """The Deezer album id, shared by every record on the same release."""
+    return 100_000 + digest(track.release_mbid, "deezer-album") % 900_000_000
+
+
+def deezer_artist_id(name: str) -> int:
+    """The Deezer artist id of a credited name (the same name is one artist everywhere)."""
+    return 1_000 + digest(fold(name), "deezer-artist") % 20_000_000
+
+
+def deezer_bpm(track: CatalogueTrack) -> float:
+    """Deezer's ``bpm``: ``0`` (unknown) for about a quarter of tracks, as on the real service."""
+    if digest(track.mbid, "deezer-bpm") % 4 == 0:
+        return 0.0
+    return round(track.tempo, 1)
+
+
+def deezer_genre(tag: str) -> tuple[int, str]:
+    """The Deezer genre (id, name) a Last.fm-style tag files under."""
+    folded = tag.casefold()
+    for keywords, genre_id, name in DEEZER_GENRE_RULES:
+        if any(keyword in folded for keyword in keywords):
+            return genre_id, name
+    return _DEEZER_ELECTRO
+
+
+def deezer_genres(track: CatalogueTrack) -> list[tuple[int, str]]:
+    """The album genres: the first one or two tags mapped, duplicates dropped ([] untagged)."""
+    return list(dict.fromkeys(deezer_genre(tag) for tag, _ in track.tags[:2]))
+
+
+# --- GetSongBPM ---------------------------------------------------------------------------
+
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def short_id(*parts: str, length: int = 6) -> str:
+    """A stable base62 id of ``length`` characters, like GetSongBPM's ``"voKlYL"``."""
+    value = digest(*parts)
+    chars = []
+    for _ in range(length):
+        value, rest = divmod(value, 62)
+        chars.append(_BASE62[rest])
+    return "".join(chars)
+
+
+def gsb_song_id(track: CatalogueTrack) -> str:
+    """The GetSongBPM song id."""
+    return short_id(track.mbid, "gsb-song")
+
+
+def gsb_artist_id(name: str) -> str:
+    """The GetSongBPM artist id of a credited name."""
+    return short_id(fold(name), "gsb-artist", length=4)

@@ -1,4 +1,4 @@
-"""Run all three upstream imitations on 127.0.0.1 and hand out the settings that point at them.
+"""Run all five upstream imitations on 127.0.0.1 and hand out the settings that point at them.
 
 ::
 
@@ -7,7 +7,8 @@
         sandbox.spotify.controls.faults.add(FaultRule(kind="rate_limit", times=1))
         sandbox.lastfm.base_url           # "http://127.0.0.1:<port>"
 
-The client id/secret and the Last.fm key are generated per run with ``secrets``.
+The upstreams are Spotify, MusicBrainz, Last.fm, Deezer and GetSongBPM. The Spotify client
+id/secret and the Last.fm and GetSongBPM keys are generated per run with ``secrets``.
 """
 
 from __future__ import annotations
@@ -23,13 +24,35 @@ from aiohttp import web
 
 from enrichment_server.sandbox.catalogue import Catalogue, load_catalogue
 from enrichment_server.sandbox.controls import Controls
+from enrichment_server.sandbox.deezer import DeezerImitation
+from enrichment_server.sandbox.getsongbpm import GetSongBpmImitation
 from enrichment_server.sandbox.lastfm import LastfmImitation
 from enrichment_server.sandbox.musicbrainz import MusicBrainzImitation
 from enrichment_server.sandbox.spotify import SpotifyImitation
 
-ImitationT = TypeVar("ImitationT", SpotifyImitation, MusicBrainzImitation, LastfmImitation)
+ImitationT = TypeVar(
+    "ImitationT",
+    SpotifyImitation,
+    MusicBrainzImitation,
+    LastfmImitation,
+    DeezerImitation,
+    GetSongBpmImitation,
+)
 _N = TypeVar("_N", int, float)
-UPSTREAMS = ("spotify", "musicbrainz", "lastfm")
+UPSTREAMS = ("spotify", "musicbrainz", "lastfm", "deezer", "getsongbpm")
+#: What ``Sandbox.settings()`` returns (and ``enrichment-sandbox`` prints), in order.
+SETTING_NAMES = (
+    "ENRICHMENT_SPOTIFY_API_URL",
+    "ENRICHMENT_SPOTIFY_TOKEN_URL",
+    "ENRICHMENT_SPOTIFY_CLIENT_ID",
+    "ENRICHMENT_SPOTIFY_CLIENT_SECRET",
+    "ENRICHMENT_MUSICBRAINZ_URL",
+    "ENRICHMENT_LASTFM_URL",
+    "ENRICHMENT_LASTFM_API_KEY",
+    "ENRICHMENT_DEEZER_URL",
+    "ENRICHMENT_GETSONGBPM_URL",
+    "ENRICHMENT_GETSONGBPM_API_KEY",
+)
 SHUTDOWN_TIMEOUT = 2.0
 """Seconds a stopping server waits for in-flight requests (hanging ones end at once)."""
 
@@ -64,8 +87,10 @@ AnyUpstream = (
     RunningUpstream[SpotifyImitation]
     | RunningUpstream[MusicBrainzImitation]
     | RunningUpstream[LastfmImitation]
+    | RunningUpstream[DeezerImitation]
+    | RunningUpstream[GetSongBpmImitation]
 )
-"""Any one of the three running imitations."""
+"""Any one of the five running imitations."""
 
 
 def is_loopback(host: str) -> bool:
@@ -79,7 +104,7 @@ def is_loopback(host: str) -> bool:
 
 
 class Sandbox:
-    """The three imitations, started together on loopback ports (0 = any free port)."""
+    """The five imitations, started together on loopback ports (0 = any free port)."""
 
     def __init__(
         self,
@@ -89,7 +114,7 @@ class Sandbox:
         latency_ms: Mapping[str, float] | None = None,
         ports: Mapping[str, int] | None = None,
     ) -> None:
-        """``latency_ms`` / ``ports`` are keyed ``spotify``, ``musicbrainz``, ``lastfm``.
+        """``latency_ms`` / ``ports`` are keyed by :data:`UPSTREAMS` names.
 
         ``catalogue`` defaults to the bundled one (:func:`load_catalogue`).
         """
@@ -102,12 +127,15 @@ class Sandbox:
         self.client_id = secrets.token_hex(16)
         self.client_secret = secrets.token_hex(16)
         self.lastfm_api_key = secrets.token_hex(16)
+        self.getsongbpm_api_key = secrets.token_hex(16)
         self._spotify: RunningUpstream[SpotifyImitation] | None = None
         self._musicbrainz: RunningUpstream[MusicBrainzImitation] | None = None
         self._lastfm: RunningUpstream[LastfmImitation] | None = None
+        self._deezer: RunningUpstream[DeezerImitation] | None = None
+        self._getsongbpm: RunningUpstream[GetSongBpmImitation] | None = None
 
     async def start(self) -> None:
-        """Build and start the three apps."""
+        """Build and start the five apps."""
         spotify = SpotifyImitation(
             self.catalogue, client_id=self.client_id, client_secret=self.client_secret
         )
@@ -115,6 +143,9 @@ class Sandbox:
         self._musicbrainz = await self._serve("musicbrainz", MusicBrainzImitation(self.catalogue))
         lastfm = LastfmImitation(self.catalogue, api_key=self.lastfm_api_key)
         self._lastfm = await self._serve("lastfm", lastfm)
+        self._deezer = await self._serve("deezer", DeezerImitation(self.catalogue))
+        getsongbpm = GetSongBpmImitation(self.catalogue, api_key=self.getsongbpm_api_key)
+        self._getsongbpm = await self._serve("getsongbpm", getsongbpm)
 
     async def _serve(self, name: str, imitation: ImitationT) -> RunningUpstream[ImitationT]:
         imitation.controls.set_latency(self.latency_ms.get(name, 0.0), default=True)
@@ -132,11 +163,19 @@ class Sandbox:
 
     async def stop(self) -> None:
         """Release hanging requests and stop every started app."""
-        for upstream in (self._spotify, self._musicbrainz, self._lastfm):
+        started: tuple[AnyUpstream | None, ...] = (
+            self._spotify,
+            self._musicbrainz,
+            self._lastfm,
+            self._deezer,
+            self._getsongbpm,
+        )
+        for upstream in started:
             if upstream is not None:
                 upstream.controls.closing.set()
                 await upstream.runner.cleanup()
         self._spotify = self._musicbrainz = self._lastfm = None
+        self._deezer = self._getsongbpm = None
 
     async def __aenter__(self) -> Self:
         """Start, stopping whatever did start if a later app fails."""
@@ -171,12 +210,29 @@ class Sandbox:
         """The running Last.fm imitation."""
         return _running(self._lastfm)
 
+    @property
+    def deezer(self) -> RunningUpstream[DeezerImitation]:
+        """The running Deezer imitation."""
+        return _running(self._deezer)
+
+    @property
+    def getsongbpm(self) -> RunningUpstream[GetSongBpmImitation]:
+        """The running GetSongBPM imitation."""
+        return _running(self._getsongbpm)
+
     def upstreams(self) -> dict[str, AnyUpstream]:
-        """The running imitations by name."""
-        return {"spotify": self.spotify, "musicbrainz": self.musicbrainz, "lastfm": self.lastfm}
+        """The running imitations by name (in :data:`UPSTREAMS` order)."""
+        return {
+            "spotify": self.spotify,
+            "musicbrainz": self.musicbrainz,
+            "lastfm": self.lastfm,
+            "deezer": self.deezer,
+            "getsongbpm": self.getsongbpm,
+        }
 
     def settings(self) -> dict[str, str]:
-        """The ``ENRICHMENT_*`` settings that point the service at this sandbox."""
+        """The ``ENRICHMENT_*`` settings that point the service at this sandbox (the
+        names and order of :data:`SETTING_NAMES`)."""
         spotify, musicbrainz, lastfm = (
             self.spotify.base_url,
             self.musicbrainz.base_url,
@@ -190,6 +246,9 @@ class Sandbox:
             "ENRICHMENT_MUSICBRAINZ_URL": f"{musicbrainz}/ws/2",
             "ENRICHMENT_LASTFM_URL": f"{lastfm}/2.0/",
             "ENRICHMENT_LASTFM_API_KEY": self.lastfm_api_key,
+            "ENRICHMENT_DEEZER_URL": self.deezer.base_url,
+            "ENRICHMENT_GETSONGBPM_URL": f"{self.getsongbpm.base_url}/",
+            "ENRICHMENT_GETSONGBPM_API_KEY": self.getsongbpm_api_key,
         }
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from enrichment_server.merge import Findings
+from enrichment_server.sources.deezer import DeezerAlbum, DeezerTrack
+from enrichment_server.sources.getsongbpm import GsbSong
 from enrichment_server.sources.lastfm import LastfmTag, LastfmTrack
 from enrichment_server.sources.musicbrainz import MbRecording, MbRelease
 from enrichment_server.sources.spotify import SpotifyFeatures, SpotifyTrack
@@ -92,5 +94,34 @@ def lastfm_findings(track: LastfmTrack, tags: list[LastfmTag], confidence: float
         "duration_ms": track.duration or None,
         "title": track.name,
         "artist": track.artist.name,
+        "match_confidence": round(confidence, 4),
+    }
+
+
+def deezer_findings(track: DeezerTrack, album: DeezerAlbum | None, confidence: float) -> Findings:
+    """ISRC, BPM (0 on Deezer means unknown), label and genres of a matched Deezer track."""
+    return {
+        "isrc": (track.isrc or "").upper() or None,
+        "title": track.title,
+        "artist": track.artist_credit,
+        "artists": track.artist_names,
+        "album": track.album.title if track.album else None,
+        "label": album.label if album else None,
+        "release_date": track.release_date,
+        "duration_ms": track.duration_ms,
+        "bpm": track.bpm,
+        "genres": [g.lower() for g in album.genre_names] if album else [],
+        "match_confidence": round(confidence, 4),
+    }
+
+
+def getsongbpm_findings(song: GsbSong, confidence: float) -> Findings:
+    """Tempo, key and danceability of a matched GetSongBPM song."""
+    key = song.key
+    return {
+        "bpm": song.tempo,
+        "pitch_class": key.pitch_class if key else None,
+        "major": key.major if key else None,
+        "danceability": song.danceability,
         "match_confidence": round(confidence, 4),
     }

@@ -22,6 +22,8 @@ def sandbox_settings(sandbox: Sandbox, **overrides: object) -> Settings:
         "grpc_host": "127.0.0.1",
         "grpc_port": 0,
         "musicbrainz_rate_per_s": 1000.0,
+        "deezer_rate_per_s": 0.0,
+        "getsongbpm_rate_per_s": 0.0,
         "http_timeout_s": 1.0,
         "retry_base_s": 0.01,
         "retry_cap_s": 0.05,

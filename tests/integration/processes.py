@@ -14,8 +14,9 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from enrichment_server.sandbox.runner import SETTING_NAMES
+
 SERVER = str(Path(sys.executable).parent / "enrichment-server")
-SANDBOX_SETTINGS = 7
 
 
 def free_port() -> int:
@@ -53,7 +54,7 @@ async def sandbox_process() -> AsyncIterator[dict[str, str]]:
     assert process.stdout is not None
     settings: dict[str, str] = {}
     try:
-        while len(settings) < SANDBOX_SETTINGS:
+        while len(settings) < len(SETTING_NAMES):
             line = (await asyncio.wait_for(process.stdout.readline(), 30)).decode().strip()
             if not line:
                 raise RuntimeError("enrichment-sandbox exited before printing its settings")

@@ -103,6 +103,8 @@ async def test_cli_reset_breaker_resets_every_source(tripped: App) -> None:
         "SOURCE_SPOTIFY",
         "SOURCE_MUSICBRAINZ",
         "SOURCE_LASTFM",
+        "SOURCE_DEEZER",
+        "SOURCE_GETSONGBPM",
     }
     assert {r["current"] for r in resets} == {"BREAKER_STATE_CLOSED"}
     assert refused.returncode == 16

@@ -193,3 +193,27 @@ async def test_empty_track_id_gets_a_stable_derived_id(stack: Stack) -> None:
     second = await stack.client.enrich("DEADMAU5", "strobe")
     assert first.track_id.startswith("auto-")
     assert first.track_id == second.track_id
+
+
+async def test_without_audio_features_bpm_and_key_come_from_deezer_and_getsongbpm(
+    stack: Stack,
+) -> None:
+    """A new Spotify app (audio features 403) still gets BPM and key, with their provenance."""
+    stack.sandbox.spotify.controls.update_config({"audio_features": "forbidden"})
+    truth = track("Kölsch", "Grey")
+    response = await stack.client.enrich("Kolsch", "Grey")
+    meta = response.metadata
+    expected_key = key_from_pitch_class(truth.pitch_class, truth.mode)
+    assert expected_key is not None
+    assert response.status == pb.ENRICHMENT_STATUS_COMPLETED
+    assert meta.bpm == pytest.approx(truth.tempo, abs=1.0)
+    assert response.provenance["bpm"] in (pb.SOURCE_DEEZER, pb.SOURCE_GETSONGBPM)
+    assert (meta.musical_key, meta.camelot_key, meta.open_key) == (
+        expected_key.name,
+        expected_key.camelot,
+        expected_key.open_key,
+    )
+    assert response.provenance["camelot_key"] == pb.SOURCE_GETSONGBPM
+    assert response.provenance["open_key"] == pb.SOURCE_GETSONGBPM
+    assert pb.SOURCE_DEEZER in response.sources_used
+    assert pb.SOURCE_GETSONGBPM in response.sources_used

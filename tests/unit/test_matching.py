@@ -368,3 +368,35 @@ def test_default_threshold_value() -> None:
     """The default threshold is 0.82 and Matcher uses it."""
     assert DEFAULT_THRESHOLD == 0.82
     assert Matcher().threshold == DEFAULT_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    ("query", "candidate", "matches"),
+    [
+        (("&ME", "The Rapture Pt.III"), ("&ME", "The Rapture Pt.II"), False),
+        (("&ME", "The Rapture Pt.III"), ("&ME", "The Rapture Pt. III"), True),
+        (("Artist", "Song Part I"), ("Artist", "Song Part II"), False),
+        (("Donna Summer", "I Feel Love"), ("Donna Summer", "I Feel Love"), True),
+        (
+            ("Axwell & Ingrosso", "More Than You Know"),
+            ("Axwell /\\ Ingrosso", "More Than You Know"),
+            True,
+        ),
+        (
+            ("Moloko", "Sing It Back (Boris Dlugosch Remix)"),
+            ("Moloko", "Sing It Back (Boris Dlugosch Mix)"),
+            True,
+        ),
+        (
+            ("Moloko", "Sing It Back (Boris Dlugosch Remix)"),
+            ("Moloko", "Sing It Back (Boris Dlugosch Dub)"),
+            False,
+        ),
+    ],
+)
+def test_evaluation_confusions_are_resolved(
+    query: tuple[str, str], candidate: tuple[str, str], matches: bool
+) -> None:
+    """Cases the evaluation set exposed: Roman part numbers, the '/\\' duo, Mix == Remix."""
+    value = score(normalise(*query), normalise(*candidate))
+    assert (value >= DEFAULT_THRESHOLD) is matches, value

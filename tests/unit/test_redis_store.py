@@ -174,8 +174,9 @@ async def test_two_replicas_share_evenly_spaced_slots(redis_url: str, prefix: st
     """Concurrent acquires through two clients on one key get waits 1/rate apart."""
     replicas = [redis_client(redis_url), redis_client(redis_url)]
     sleeps = [RecordingSleep(), RecordingSleep()]
+    # The sleeps return at once, so the lateness rule is relaxed: this pins the spacing.
     limiters = [
-        RedisRateLimiter(redis, f"{prefix}mb", 20.0, sleep=sleep)
+        RedisRateLimiter(redis, f"{prefix}mb", 20.0, sleep=sleep, late_tolerance_s=5.0)
         for redis, sleep in zip(replicas, sleeps, strict=True)
     ]
     try:
@@ -277,3 +278,18 @@ async def test_hints_are_none_when_redis_is_down(
         assert await hints.open_for("spotify") is None
     # one warning per object and failure kind, however many calls failed
     assert [w["op"] for w in _warnings(logs)] == ["open_for", "publish"]
+
+
+async def test_a_late_wake_up_takes_a_new_shared_slot(client: aredis.Redis, prefix: str) -> None:
+    """Woken 100 ms past its slot (a busy loop), a caller reserves a new slot, not a burst."""
+    now = [1000.0]
+    sleeps: list[float] = []
+
+    async def oversleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        now[0] += seconds + (0.1 if len(sleeps) == 1 else 0.0)
+
+    limiter = RedisRateLimiter(client, f"{prefix}late", 10.0, sleep=oversleep, clock=lambda: now[0])
+    assert await limiter.acquire(Deadline(now[0] + 10, lambda: now[0]))
+    assert await limiter.acquire(Deadline(now[0] + 10, lambda: now[0]))
+    assert len(sleeps) >= 2  # the late first sleep was followed by a fresh reservation

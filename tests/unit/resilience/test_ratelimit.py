@@ -119,3 +119,20 @@ async def test_expired_deadline_is_refused_even_when_free(
     assert not await limiter.acquire(Deadline.after(0.0, clock))
     assert await limiter.acquire(Deadline.after(1.0, clock))
     assert sleep.delays == []
+
+
+async def test_late_wake_up_takes_a_new_slot() -> None:
+    """A caller woken 50 ms past its slot reserves the next one instead of bursting."""
+    now = [0.0]
+    sleeps: list[float] = []
+
+    async def oversleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        now[0] += seconds + (0.05 if len(sleeps) == 1 else 0.0)
+
+    limiter = SpacingLimiter(10.0, clock=lambda: now[0], sleep=oversleep)
+    deadline = Deadline(100.0, lambda: now[0])
+    assert await limiter.acquire(deadline)  # slot 0, no sleep
+    assert await limiter.acquire(deadline)  # slot 0.1, woken at 0.15: late, takes 0.2
+    assert sleeps == [pytest.approx(0.1), pytest.approx(0.05)]
+    assert now[0] == pytest.approx(0.2)

@@ -21,6 +21,9 @@ SETTINGS = {
     "ENRICHMENT_MUSICBRAINZ_URL",
     "ENRICHMENT_LASTFM_URL",
     "ENRICHMENT_LASTFM_API_KEY",
+    "ENRICHMENT_DEEZER_URL",
+    "ENRICHMENT_GETSONGBPM_URL",
+    "ENRICHMENT_GETSONGBPM_API_KEY",
 }
 
 
@@ -35,7 +38,7 @@ async def _read_settings(process: asyncio.subprocess.Process) -> dict[str, str]:
 
 
 async def test_console_script_prints_settings_serves_and_stops(tmp_path: Path) -> None:
-    """It prints the 7 settings, its Spotify token URL answers, and SIGTERM stops it cleanly."""
+    """It prints the 10 settings, its Spotify token URL answers, and SIGTERM stops it cleanly."""
     catalogue = tmp_path / "catalogue.json"
     catalogue.write_text(json.dumps({"tracks": [dataclasses.asdict(t) for t in CATALOGUE.tracks]}))
     process = await asyncio.create_subprocess_exec(
