@@ -6,7 +6,7 @@ BUF := node_modules/.bin/buf
 # buf breaking compares the contract with this git ref (CI sets it to the previous commit).
 BUF_AGAINST ?= .git\#branch=main
 
-.PHONY: install demo test lint fmt proto proto-check buf-breaking ci clean lock services evaluate
+.PHONY: install demo test lint fmt proto proto-check buf-breaking ci clean lock services evaluate tools
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -27,11 +27,14 @@ node_modules/.installed: package.json package-lock.json
 demo: install
 	$(BIN)/enrichment-demo
 
-test: install services
+test: install services tools
 	$(BIN)/pytest
 
 services:
 	scripts/ensure-services.sh
+
+tools:
+	scripts/ensure-tools.sh
 
 lint: install
 	$(BIN)/ruff check .

@@ -33,7 +33,7 @@ log = structlog.get_logger(__name__)
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
 
-DEFAULT_TIMEOUT_S = 0.1
+DEFAULT_TIMEOUT_S = 0.25
 WARN_EVERY_S = 30.0
 
 

@@ -73,6 +73,9 @@ async def test_two_replicas_share_the_musicbrainz_limit(shared_redis: str, tmp_p
             "ENRICHMENT_REDIS_URL": shared_redis,
             "ENRICHMENT_MUSICBRAINZ_RATE_PER_S": str(MB_LIMIT),
             "ENRICHMENT_LASTFM_RATE_PER_S": "0",
+            # Only MusicBrainz matters here: fewer sources, less CPU, no spurious deadlines.
+            "ENRICHMENT_DEEZER_ENABLED": "false",
+            "ENRICHMENT_GETSONGBPM_API_KEY": "",
         }
         async with (
             server_process(settings, tmp_path / "a.log") as first,

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Install the system tools the tests use when they are missing: promtool (Debian package
+# prometheus; no PyPI or npm package ships it). Idempotent; apt only when unavoidable.
+set -euo pipefail
+if ! command -v promtool >/dev/null 2>&1; then
+    echo "promtool missing: installing Debian's prometheus package (the daemon is not started)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
+echo "promtool: $(promtool --version 2>&1 | head -1)"
