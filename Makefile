@@ -50,8 +50,10 @@ fmt: install
 proto: install
 	$(BIN)/python scripts/gen_proto.py
 
+# Regenerate, then compare with what git has (index): changed or new files are drift.
 proto-check: proto
-	@if [ -n "$$(git status --porcelain -- enrichment_client/pb)" ]; then \
+	@if ! git diff --quiet -- enrichment_client/pb || \
+		[ -n "$$(git ls-files --others --exclude-standard -- enrichment_client/pb)" ]; then \
 		git status --short -- enrichment_client/pb; \
 		echo "generated code drifted from proto/: run 'make proto' and commit the result"; \
 		exit 1; \

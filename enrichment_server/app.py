@@ -1,233 +1,65 @@
 """Composition root: builds every long-lived object from the settings and owns lifecycles.
 
-Nothing else constructs sessions, caches or clients; everything is passed in, so tests
-build the same graph with their own settings (port 0, sandbox URLs).
+Nothing else constructs sessions, stores, caches or clients; everything is passed in
+(``wiring.py`` has the builders), so tests build the same graph with their own settings
+(port 0, sandbox URLs, a temporary database).
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
+import contextlib
+import socket
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from pathlib import Path
+from datetime import UTC, datetime
 
 import aiohttp
 import grpc
-import redis.asyncio as aredis
 import structlog
 from aiohttp import web
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-from opentelemetry import trace
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from enrichment_client.pb.enrichment.v1 import admin_pb2
 from enrichment_client.pb.enrichment.v1 import admin_pb2_grpc as admin_grpc
 from enrichment_client.pb.enrichment.v1 import enrichment_pb2_grpc as pb_grpc
 from enrichment_server.admin import AdminServicer
-from enrichment_server.cache import Cache, MemoryCache
+from enrichment_server.cache import MemoryCache
 from enrichment_server.config import Settings
+from enrichment_server.crypto import CredentialCipher
+from enrichment_server.dlq import DeadLetterWorker
 from enrichment_server.domain import Source
 from enrichment_server.health import SERVICE_NAME, Health
 from enrichment_server.matching import Matcher
 from enrichment_server.merge import with_overrides
-from enrichment_server.redis_store import (
-    RedisCache,
-    RedisRateLimiter,
-    SharedBreakerHints,
-    redis_client,
-)
-from enrichment_server.resilience.breaker import BreakerConfig, CircuitBreaker
-from enrichment_server.resilience.budget import RetryBudget
-from enrichment_server.resilience.guard import Guard
-from enrichment_server.resilience.ratelimit import RateLimiter, SpacingLimiter
+from enrichment_server.recorder import ThreadedRecorder
+from enrichment_server.redis_store import RedisCache, SharedBreakerHints, redis_client
 from enrichment_server.resilience.registry import BreakerRegistry
-from enrichment_server.resilience.retry import RetryPolicy
+from enrichment_server.scheduler import Scheduler
 from enrichment_server.servicer import EnrichmentServicer, ServicerOptions
-from enrichment_server.sources.caller import CACHE_PREFIX, TtlPolicy, UpstreamCaller
-from enrichment_server.sources.deezer import DeezerClient
-from enrichment_server.sources.getsongbpm import GetSongBpmClient
-from enrichment_server.sources.http import AiohttpTransport, Transport, close_quietly
-from enrichment_server.sources.lastfm import LastfmClient
-from enrichment_server.sources.musicbrainz import MusicBrainzClient
-from enrichment_server.sources.spotify import SpotifyClient
+from enrichment_server.sources.caller import CACHE_PREFIX
+from enrichment_server.sources.http import AiohttpTransport, close_quietly
+from enrichment_server.store import Backoff, MaskedCredential, Store
 from enrichment_server.telemetry.interceptor import MetricsObserver, ObservingInterceptor
 from enrichment_server.telemetry.metrics import Metrics, serve_metrics
 from enrichment_server.telemetry.tracing import TracingObserver, build_tracer_provider
-from enrichment_server.waterfall import SourceSet, Waterfall
+from enrichment_server.waterfall import Waterfall
+from enrichment_server.wiring import Credentials, Shared, build_sources, server_credentials
 
 log = structlog.get_logger(__name__)
-RATE_SLACK = 0.98
 ADMIN_SERVICE_NAME = admin_pb2.DESCRIPTOR.services_by_name["EnrichmentAdminService"].full_name
+#: How often a replica refreshes DLQ gauges and credentials set on another replica.
+MAINTENANCE_INTERVAL_S = 15.0
 
 
-@dataclass(slots=True)
-class Shared:
-    """Long-lived objects every source's caller draws on."""
-
-    cache: Cache
-    registry: BreakerRegistry
-    metrics: Metrics
-    tracer: trace.Tracer
-    redis: aredis.Redis | None = None
-    hints: SharedBreakerHints | None = None
-
-
-def breaker_config(settings: Settings, source: Source) -> BreakerConfig:
-    """The breaker settings, with the per-source overrides applied."""
-    values: dict[str, float] = {
-        "window_s": settings.breaker_window_s,
-        "min_calls": settings.breaker_min_calls,
-        "failure_rate": settings.breaker_failure_rate,
-        "consecutive_failures": settings.breaker_consecutive_failures,
-        "slow_call_s": settings.breaker_slow_call_s,
-        "slow_call_rate": settings.breaker_slow_call_rate,
-        "open_s": settings.breaker_open_s,
-        "max_open_s": settings.breaker_max_open_s,
-        "half_open_probes": settings.breaker_half_open_probes,
-        "half_open_successes": settings.breaker_half_open_probes,
-        "max_half_open_s": settings.breaker_max_half_open_s,
-    }
-    values |= settings.breaker_overrides.get(str(source), {})
-    integers = {"min_calls", "consecutive_failures", "half_open_probes", "half_open_successes"}
-    return BreakerConfig(**{k: int(v) if k in integers else v for k, v in values.items()})  # type: ignore[arg-type]
-
-
-def _limiter(settings: Settings, shared: Shared, source: Source, rate: float) -> RateLimiter | None:
-    if rate <= 0:
-        return None
-    # Upstreams count arrivals, which jitter by a few ms around our evenly spaced starts;
-    # 2 % slack keeps every 1-second window at or under the published limit.
-    rate *= RATE_SLACK
-    if shared.redis is not None:
-        key = f"{CACHE_PREFIX}:ratelimit:{source}"
-        return RedisRateLimiter(shared.redis, key, rate)
-    return SpacingLimiter(rate)
-
-
-def build_caller(
-    settings: Settings, shared: Shared, source: Source, rate_per_s: float
-) -> UpstreamCaller:
-    """One source's caller: cache, coalescing, breaker, limiter, retries with a budget."""
-    breaker = CircuitBreaker(
-        source, breaker_config(settings, source), on_transition=shared.registry.on_transition
-    )
-    guard = Guard(breaker, hints=shared.hints, quota_block_s=settings.quota_block_s)
-    shared.registry.add(source, guard)
-    ttl = TtlPolicy(
-        search_s=settings.cache_ttl_search_s,
-        by_id_s=settings.cache_ttl_by_id_s,
-        isrc_s=settings.cache_ttl_isrc_s,
-        not_found_s=settings.cache_ttl_not_found_s,
-    )
-    retry = RetryPolicy(
-        max_attempts=settings.http_max_attempts,
-        base_s=settings.retry_base_s,
-        cap_s=settings.retry_cap_s,
-        retry_after_cap_s=settings.retry_after_cap_s,
-        rng=random.Random(),
-    )
-    budget = RetryBudget(settings.retry_budget_ratio, settings.retry_budget_min_per_s)
-    limiter = _limiter(settings, shared, source, rate_per_s)
-    return UpstreamCaller(
-        source,
-        shared.cache,
-        ttl,
-        retry,
-        limiter,
-        guard,
-        budget,
-        hooks=shared.metrics,
-        tracer=shared.tracer,
-    )
-
-
-def build_sources(settings: Settings, transport: Transport, shared: Shared) -> SourceSet:
-    """One client per enabled source, each behind its own caller."""
-    timeout = settings.http_timeout_s
-    spotify = musicbrainz = lastfm = None
-    if settings.spotify_enabled:
-        spotify = SpotifyClient(
-            build_caller(settings, shared, Source.SPOTIFY, settings.spotify_rate_per_s),
-            transport,
-            timeout,
-            api_url=str(settings.spotify_api_url),
-            token_url=str(settings.spotify_token_url),
-            client_id=settings.spotify_client_id,
-            client_secret=settings.spotify_client_secret.get_secret_value(),
-            market=settings.spotify_market,
-        )
-    if settings.musicbrainz_enabled:
-        musicbrainz = MusicBrainzClient(
-            build_caller(settings, shared, Source.MUSICBRAINZ, settings.musicbrainz_rate_per_s),
-            transport,
-            timeout,
-            base_url=str(settings.musicbrainz_url),
-            user_agent=settings.musicbrainz_user_agent,
-        )
-    if settings.lastfm_enabled:
-        lastfm = LastfmClient(
-            build_caller(settings, shared, Source.LASTFM, settings.lastfm_rate_per_s),
-            transport,
-            timeout,
-            base_url=str(settings.lastfm_url),
-            api_key=settings.lastfm_api_key.get_secret_value(),
-            user_agent=settings.musicbrainz_user_agent,
-        )
-    return SourceSet(
-        spotify=spotify,
-        musicbrainz=musicbrainz,
-        lastfm=lastfm,
-        deezer=_deezer(settings, transport, shared),
-        getsongbpm=_getsongbpm(settings, transport, shared),
-    )
-
-
-def _deezer(settings: Settings, transport: Transport, shared: Shared) -> DeezerClient | None:
-    if not settings.deezer_enabled:
-        return None
-    return DeezerClient(
-        build_caller(settings, shared, Source.DEEZER, settings.deezer_rate_per_s),
-        transport,
-        settings.http_timeout_s,
-        base_url=str(settings.deezer_url),
-        user_agent=settings.musicbrainz_user_agent,
-    )
-
-
-def _getsongbpm(
-    settings: Settings, transport: Transport, shared: Shared
-) -> GetSongBpmClient | None:
-    if not settings.getsongbpm_enabled:
-        return None
-    return GetSongBpmClient(
-        build_caller(settings, shared, Source.GETSONGBPM, settings.getsongbpm_rate_per_s),
-        transport,
-        settings.http_timeout_s,
-        base_url=str(settings.getsongbpm_url),
-        api_key=settings.getsongbpm_api_key.get_secret_value(),
-        user_agent=settings.musicbrainz_user_agent,
-    )
-
-
-def server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
-    """TLS credentials from the PEM files, requiring client certificates when a client CA
-    is configured (mTLS); None for plaintext."""
-    if not settings.tls_cert_file:
-        return None
-    pair = (Path(settings.tls_key_file).read_bytes(), Path(settings.tls_cert_file).read_bytes())
-    client_ca = (
-        Path(settings.tls_client_ca_file).read_bytes() if settings.tls_client_ca_file else None
-    )
-    return grpc.ssl_server_credentials(
-        [pair], root_certificates=client_ca, require_client_auth=client_ca is not None
-    )
+class StartupError(Exception):
+    """The service cannot start as configured; the message says how to fix it."""
 
 
 class App:
-    """The running service: gRPC server, health, and the objects behind them."""
+    """The running service: gRPC server, health, background workers, and their parts."""
 
     def __init__(self, settings: Settings, span_exporters: Sequence[SpanExporter] = ()) -> None:
         self.settings = settings
@@ -236,56 +68,45 @@ class App:
         )
         self.health = Health()
         self.port = 0
+        self.metrics_port = 0
+        self.shared: Shared | None = None
+        self.store: Store | None = None
+        self.waterfall: Waterfall | None = None
+        self._cipher: CredentialCipher | None = None
+        self._credentials = Credentials()
         self._session: aiohttp.ClientSession | None = None
         self._server: grpc.aio.Server | None = None
-        self.waterfall: Waterfall | None = None
-        self._stopped = False
-        self.shared: Shared | None = None
-        self.metrics_port = 0
         self._metrics_runner: web.AppRunner | None = None
+        self._servicer: EnrichmentServicer | None = None
+        self._recorder: ThreadedRecorder | None = None
+        self._stop_workers = asyncio.Event()
+        self._workers: list[asyncio.Task[None]] = []
+        self._stopped = False
 
     async def start(self) -> int:
-        """Build everything, bind, start serving; return the bound port."""
+        """Open the store, build everything, bind, start serving; return the bound port."""
         settings = self.settings
+        self.store = await Store.open(settings.database_url)
+        await self._load_credentials(self.store)
         self._session = aiohttp.ClientSession()
         self.shared = shared = self._build_shared()
-        sources = build_sources(settings, AiohttpTransport(self._session), shared)
+        sources = build_sources(
+            settings, AiohttpTransport(self._session), shared, self._credentials
+        )
         self.waterfall = Waterfall(
             sources,
             Matcher(settings.match_threshold),
             precedence=with_overrides(settings.field_precedence),
         )
-        options = ServicerOptions(settings.default_deadline_s, settings.batch_concurrency)
-        self._server = server = grpc.aio.server(
-            interceptors=[
-                ObservingInterceptor(
-                    [MetricsObserver(shared.metrics), TracingObserver(shared.tracer)]
-                )
-            ],
-            options=[("grpc.max_connection_age_ms", int(settings.max_connection_age_s * 1000))],
-        )
-        pb_grpc.add_EnrichmentServiceServicer_to_server(
-            EnrichmentServicer(self.waterfall, options, shared.metrics), server
-        )
-        admin_grpc.add_EnrichmentAdminServiceServicer_to_server(
-            AdminServicer(shared.registry, settings.admin_token.get_secret_value()), server
-        )
-        health_pb2_grpc.add_HealthServicer_to_server(self.health.servicer, server)
-        reflection.enable_server_reflection(
-            (
-                SERVICE_NAME,
-                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-                reflection.SERVICE_NAME,
-            ),
-            server,
-        )
-        address = f"{settings.grpc_host}:{settings.grpc_port}"
-        credentials = server_credentials(settings)
-        if credentials is None:
-            self.port = server.add_insecure_port(address)
-        else:
-            self.port = server.add_secure_port(address, credentials)
-        await server.start()
+        if settings.record_results:
+            self._recorder = ThreadedRecorder(
+                settings.database_url,
+                max_attempts=settings.dlq_max_attempts,
+                backoff=self._backoff(),
+            )
+            await self._recorder.start()
+        self._server = self._build_server(shared, self.store, self.waterfall)
+        await self._server.start()
         if settings.metrics_enabled:
             self._metrics_runner, self.metrics_port = await serve_metrics(
                 shared.metrics, settings.metrics_host, settings.metrics_port
@@ -293,16 +114,30 @@ class App:
         await self.health.serving()
         for source in shared.registry.sources:
             await self.health.upstream(str(source), serving=True)
-        enabled = [str(s) for s in shared.registry.sources]
-        cache = "redis" if shared.redis is not None else "memory"
+        self._start_workers(self.store, self.waterfall, shared.metrics)
         log.info(
             "server_started",
             port=self.port,
             metrics_port=self.metrics_port,
-            sources=enabled,
-            cache=cache,
+            sources=[str(s) for s in shared.registry.sources],
+            cache="redis" if shared.redis is not None else "memory",
+            database=settings.database_url.partition("://")[0],
         )
         return self.port
+
+    async def _load_credentials(self, store: Store) -> None:
+        """Stored credentials (decrypted) over the environment's; no key, no stored ones."""
+        key = self.settings.secret_key.get_secret_value()
+        if key:
+            self._cipher = CredentialCipher.from_key(key)
+        elif await store.has_credentials():
+            await store.close()
+            raise StartupError(
+                "the database holds encrypted credentials but ENRICHMENT_SECRET_KEY is not "
+                "set: set the key they were stored with (there is no default key)"
+            )
+        stored = await store.load_credentials(self._cipher) if self._cipher else {}
+        self._credentials = Credentials.resolve(self.settings, stored)
 
     def _build_shared(self) -> Shared:
         settings = self.settings
@@ -321,6 +156,122 @@ class App:
         registry = BreakerRegistry(hints=hints, health=mirror, hooks=metrics)
         return Shared(RedisCache(redis), registry, metrics, tracer, redis, hints)
 
+    def _backoff(self) -> Backoff:
+        return Backoff(
+            base_s=self.settings.dlq_backoff_base_s, cap_s=self.settings.dlq_backoff_cap_s
+        )
+
+    def _build_server(self, shared: Shared, store: Store, waterfall: Waterfall) -> grpc.aio.Server:
+        settings = self.settings
+        server = grpc.aio.server(
+            interceptors=[
+                ObservingInterceptor(
+                    [MetricsObserver(shared.metrics), TracingObserver(shared.tracer)]
+                )
+            ],
+            options=[("grpc.max_connection_age_ms", int(settings.max_connection_age_s * 1000))],
+        )
+        options = ServicerOptions(settings.default_deadline_s, settings.batch_concurrency)
+        self._servicer = EnrichmentServicer(waterfall, options, shared.metrics, self._recorder)
+        pb_grpc.add_EnrichmentServiceServicer_to_server(self._servicer, server)
+        admin = AdminServicer(
+            shared.registry,
+            settings.admin_token.get_secret_value(),
+            store,
+            self,
+            shared.metrics.cache_hit_rate,
+        )
+        admin_grpc.add_EnrichmentAdminServiceServicer_to_server(admin, server)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health.servicer, server)
+        names = (
+            SERVICE_NAME,
+            ADMIN_SERVICE_NAME,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        )
+        reflection.enable_server_reflection(names, server)
+        address = f"{settings.grpc_host}:{settings.grpc_port}"
+        credentials = server_credentials(settings)
+        if credentials is None:
+            self.port = server.add_insecure_port(address)
+        else:
+            self.port = server.add_secure_port(address, credentials)
+        return server
+
+    def _start_workers(self, store: Store, waterfall: Waterfall, metrics: Metrics) -> None:
+        """DLQ replayer, scheduled re-enrichment and maintenance: never inside an RPC."""
+        settings = self.settings
+        self._workers.append(asyncio.create_task(self._maintain(store, metrics)))
+        if not settings.workers_enabled:
+            return
+        worker_id = f"{socket.gethostname()}:{self.port}"
+        # A lease outlives the batch it covers (items run concurrently, one deadline each).
+        lease_s = settings.default_deadline_s * 3 + 5
+        dlq = DeadLetterWorker(
+            store,
+            waterfall.enrich,
+            worker_id=worker_id,
+            batch_size=settings.dlq_batch_size,
+            lease_s=lease_s,
+            per_item_deadline_s=settings.default_deadline_s,
+            max_attempts=settings.dlq_max_attempts,
+            backoff=self._backoff(),
+        )
+        scheduler = Scheduler(
+            store,
+            waterfall.enrich,
+            worker_id=worker_id,
+            batch_size=settings.scheduler_batch_size,
+            lease_s=lease_s,
+            per_item_deadline_s=settings.default_deadline_s,
+            max_attempts=settings.dlq_max_attempts,
+            backoff=self._backoff(),
+        )
+        loops = ((dlq, settings.dlq_interval_s), (scheduler, settings.scheduler_interval_s))
+        for worker, interval in loops:
+            task = asyncio.create_task(worker.run_forever(interval, self._stop_workers))
+            self._workers.append(task)
+
+    async def _maintain(self, store: Store, metrics: Metrics) -> None:
+        """Every few seconds: DLQ depth gauges, and credentials changed on other replicas."""
+        while not self._stop_workers.is_set():
+            try:
+                stats = await store.stats()
+                metrics.dlq(stats.dead_letters_due, stats.dead_letters_parked)
+                if self._cipher is not None:
+                    await self._apply(await store.load_credentials(self._cipher))
+            except Exception:  # a database blip must not end the loop
+                log.exception("maintenance_failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop_workers.wait(), MAINTENANCE_INTERVAL_S)
+
+    async def set_credential(self, source: Source, name: str, value: str) -> MaskedCredential:
+        """Encrypt and store a credential, then rebuild the source's client to use it."""
+        if (str(source), name) not in Credentials.FIELDS:
+            known = sorted(f"{s}/{n}" for s, n in Credentials.FIELDS)
+            raise ValueError(f"unknown credential {source}/{name}; known: {known}")
+        if self._cipher is None or self.store is None:
+            raise ValueError("credentials cannot be stored: set ENRICHMENT_SECRET_KEY")
+        await self.store.set_credential(
+            str(source), name, value, self._cipher, now=datetime.now(UTC)
+        )
+        await self._apply(await self.store.load_credentials(self._cipher))
+        listed = await self.store.list_credentials()
+        return next(c for c in listed if (c.source, c.name) == (str(source), name))
+
+    async def _apply(self, stored: dict[tuple[str, str], str]) -> None:
+        """Swap in clients whose credentials changed (the next enrichment uses them)."""
+        credentials = Credentials.resolve(self.settings, stored)
+        if credentials == self._credentials or self._session is None or self.shared is None:
+            return
+        self._credentials = credentials
+        rebuilt = build_sources(
+            self.settings, AiohttpTransport(self._session), self.shared, credentials
+        )
+        if self.waterfall is not None:
+            self.waterfall.replace_sources(rebuilt)
+        log.info("credentials_applied", sources=[str(s) for s in self.shared.registry.sources])
+
     async def stop(self, grace_s: float | None = None) -> None:
         """NOT_SERVING first, then let in-flight RPCs finish within the grace period.
 
@@ -338,6 +289,24 @@ class App:
         if self._server is not None:
             log.info("server_stopping", grace_s=grace)
             await self._server.stop(grace)
+        if self._servicer is not None:
+            await self._servicer.drain(grace)  # results still being written
+        if self._recorder is not None:
+            await self._recorder.close()
+        await self._stop_background(grace)
+        await self._close()
+        log.info("server_stopped")
+
+    async def _stop_background(self, grace_s: float) -> None:
+        """Workers finish their batch within the grace period; leases cover the rest."""
+        self._stop_workers.set()
+        if self._workers:
+            _, pending = await asyncio.wait(self._workers, timeout=grace_s)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*self._workers, return_exceptions=True)
+
+    async def _close(self) -> None:
         if self._session is not None:
             await close_quietly(self._session)
         if self._metrics_runner is not None:
@@ -345,7 +314,8 @@ class App:
         self.tracer_provider.shutdown()  # flushes spans still batched for export
         if self.shared is not None and self.shared.redis is not None:
             await self.shared.redis.aclose()
-        log.info("server_stopped")
+        if self.store is not None:
+            await self.store.close()
 
     async def wait(self) -> None:
         """Until the server terminates."""

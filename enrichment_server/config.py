@@ -22,6 +22,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from enrichment_server.crypto import CredentialCipher
 from enrichment_server.merge import with_overrides
 
 #: A pod must listen on its own IP for the kubelet's gRPC probes, hence all interfaces.
@@ -123,6 +124,24 @@ class Settings(BaseSettings):
     spotify_rate_per_s: float = Field(0.0, ge=0, description="Spotify requests/s (0: no limit).")
     lastfm_rate_per_s: float = Field(5.0, ge=0, description="Last.fm requests/s (0: no limit).")
 
+    database_url: str = Field(
+        "sqlite+aiosqlite:///enrichment.db",
+        description="Tracks, status, DLQ, credentials (SQLite file or postgresql+asyncpg).",
+    )
+    secret_key: SecretStr = Field(
+        SecretStr(""), description="Key encrypting stored credentials (no default)."
+    )
+    record_results: bool = Field(True, description="Write every result to the database.")
+    workers_enabled: bool = Field(True, description="Run the DLQ replayer and scheduler.")
+    dlq_interval_s: float = Field(5.0, gt=0, description="Pause between DLQ replay batches.")
+    dlq_batch_size: int = Field(20, ge=1, le=1000, description="Dead letters per batch.")
+    dlq_max_attempts: int = Field(8, ge=1, le=100, description="Attempts before parking.")
+    dlq_backoff_base_s: float = Field(60.0, gt=0, description="First wait between attempts.")
+    dlq_backoff_cap_s: float = Field(21600.0, gt=0, description="Longest wait between attempts.")
+    scheduler_interval_s: float = Field(
+        30.0, gt=0, description="Pause between re-enrichment batches."
+    )
+    scheduler_batch_size: int = Field(50, ge=1, le=1000, description="Unenriched tracks per batch.")
     redis_url: str = Field(
         "", description="Redis for cache, limits, breaker hints (empty: in-process)."
     )
@@ -176,6 +195,13 @@ class Settings(BaseSettings):
             if path and not Path(path).is_file():
                 raise ValueError(f"ENRICHMENT_{name.upper()}: no such file: {path}")
         return self
+
+    @field_validator("secret_key")
+    @classmethod
+    def _valid_key(cls, value: SecretStr) -> SecretStr:
+        if value.get_secret_value():
+            CredentialCipher.from_key(value.get_secret_value())  # ValueError never echoes it
+        return value
 
     @field_validator("field_precedence")
     @classmethod

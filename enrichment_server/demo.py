@@ -93,9 +93,12 @@ async def _start_server(
         "ENRICHMENT_GETSONGBPM_RATE_PER_S": "50",
         "ENRICHMENT_DEEZER_RATE_PER_S": "50",
         "ENRICHMENT_LOG_FORMAT": "json",
+        # Embedded default: a SQLite file (here a fresh one beside the log).
+        "ENRICHMENT_DATABASE_URL": f"sqlite+aiosqlite:///{log_path.with_suffix('.db')}",
         "ENRICHMENT_METRICS_HOST": "127.0.0.1",
         "ENRICHMENT_METRICS_PORT": "0",
     }
+    log_path.with_suffix(".db").unlink(missing_ok=True)  # every demo starts empty
     with log_path.open("wb") as log:
         return await asyncio.create_subprocess_exec(
             sys.executable, "-m", "enrichment_server", env=env, stderr=log

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -56,9 +56,10 @@ log = structlog.get_logger(__name__)
 SPOTIFY_PATIENCE = 0.4
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SourceSet:
-    """The configured sources; a disabled source is None."""
+    """The configured sources; a disabled source is None. Mutable: a credential set at
+    run time swaps a client in place, and the next enrichment uses it."""
 
     spotify: SpotifyClient | None = None
     musicbrainz: MusicBrainzClient | None = None
@@ -76,6 +77,7 @@ class _Run:
     ctx: CallContext
     findings: dict[Source, Findings] = field(default_factory=dict)
     failures: dict[Source, SourceFailure] = field(default_factory=dict)
+    finished: set[Source] = field(default_factory=set)
 
     def found(self, source: Source, values: Findings) -> None:
         self.findings.setdefault(source, {}).update(values)
@@ -84,13 +86,25 @@ class _Run:
         """Run one source's stage; record its failure instead of propagating it."""
         try:
             await stage
+            self.finished.add(source)
         except UpstreamError as exc:
+            self.finished.add(source)
             self.failures.setdefault(source, exc.to_failure())
         except Exception:
             # A bug in one adapter must not discard the other sources' data: report it
             # as a retriable failure of that source and keep the traceback in the log.
             log.exception("source_stage_crashed", source=str(source))
             failure = SourceFailure(source, ErrorKind.UNAVAILABLE, "internal error", True)
+            self.failures.setdefault(source, failure)
+            self.finished.add(source)
+
+    def cut_off(self, enabled: Iterable[Source]) -> None:
+        """The deadline came: every enabled source that had not finished failed retriably
+        (what the others found is kept)."""
+        for source in set(enabled) - self.finished:
+            failure = SourceFailure(
+                source, ErrorKind.DEADLINE_EXCEEDED, "deadline reached before the answer", True
+            )
             self.failures.setdefault(source, failure)
 
 
@@ -109,14 +123,35 @@ class Waterfall:
         self._clock = clock
         self._precedence = precedence
 
+    def _enabled(self) -> list[Source]:
+        sources = self._sources
+        clients = {
+            Source.SPOTIFY: sources.spotify,
+            Source.MUSICBRAINZ: sources.musicbrainz,
+            Source.LASTFM: sources.lastfm,
+            Source.DEEZER: sources.deezer,
+            Source.GETSONGBPM: sources.getsongbpm,
+        }
+        return [source for source, client in clients.items() if client is not None]
+
+    def replace_sources(self, sources: SourceSet) -> None:
+        """Use these clients from the next enrichment on (a credential changed)."""
+        self._sources = sources
+
     async def enrich(self, request: EnrichmentRequest, deadline: Deadline) -> EnrichmentResult:
         """Ask every source, merge what they found, and decide the status."""
         started = self._clock()
         run = _Run(request, normalise(request.artist, request.title), CallContext(deadline))
         run.ctx.force_refresh = request.force_refresh
-        await asyncio.gather(
+        stages = asyncio.gather(
             self._lastfm(run), self._getsongbpm(run), self._identify_and_crossref(run)
         )
+        try:
+            # Each call respects the deadline, but timers fire late on a loaded loop: the
+            # whole waterfall is cut off at the deadline too, keeping what it found.
+            await asyncio.wait_for(stages, deadline.remaining())
+        except TimeoutError:
+            run.cut_off(self._enabled())
         merged = merge(run.findings, self._precedence)
         failures = tuple(run.failures[s] for s in Source if s in run.failures)
         return EnrichmentResult(

@@ -7,12 +7,22 @@ and may run next to each other. Absent services skip locally but fail under ``CI
 
 from __future__ import annotations
 
+import asyncio
 import os
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import create_async_engine
 
 DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
+#: A database the test user may connect to and CREATE DATABASE from (trust auth locally).
+DEFAULT_TEST_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 def _service_missing(reason: str) -> None:
@@ -32,3 +42,50 @@ def redis_url() -> str:
     except redis.RedisError as exc:
         _service_missing(f"Redis not reachable at {url}: {exc}")
     return url
+
+
+async def _postgres_admin(admin_url: str, statement: str) -> None:
+    """Run one statement on ``admin_url`` outside a transaction (as CREATE DATABASE needs)."""
+    engine = create_async_engine(
+        admin_url, isolation_level="AUTOCOMMIT", connect_args={"timeout": 2}
+    )
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(sa.text(statement))
+    finally:
+        await engine.dispose()
+
+
+def _postgres_admin_sync(admin_url: str, statement: str) -> None:
+    """``_postgres_admin`` from synchronous code, even when an event loop is running.
+
+    Async fixtures request ``postgres_url`` while pytest-asyncio's loop runs, where
+    ``asyncio.run`` is refused; a short-lived thread has a loop of its own.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, _postgres_admin(admin_url, statement)).result()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """SQLAlchemy URL of a fresh Postgres database for this session, dropped afterwards.
+
+    The server comes from ``ENRICHMENT_TEST_POSTGRES_URL``: a ``postgresql://`` URL of any
+    database the user may run CREATE DATABASE from. Each session gets its own
+    ``enrichment_test_<random>`` database, so parallel sessions and leftovers never meet;
+    tests using it clean the tables they touch. Absent Postgres skips, or fails in CI.
+    """
+    server_url = os.environ.get("ENRICHMENT_TEST_POSTGRES_URL", DEFAULT_TEST_POSTGRES_URL)
+    admin_url = server_url.replace("postgresql://", "postgresql+asyncpg://", 1)
+    name = f"enrichment_test_{uuid.uuid4().hex[:12]}"
+    try:
+        _postgres_admin_sync(admin_url, f'CREATE DATABASE "{name}"')
+    except (OSError, SQLAlchemyError, TimeoutError) as exc:
+        shown = make_url(admin_url).render_as_string(hide_password=True)
+        _service_missing(f"Postgres not usable at {shown}: {exc}")
+    base = admin_url.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        # FORCE: a test that failed mid-way may have left a pooled connection open.
+        _postgres_admin_sync(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

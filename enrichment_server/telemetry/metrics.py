@@ -125,6 +125,20 @@ class Metrics:
         self.tasks.labels(status).inc()
         self.task_seconds.observe(duration_s)
 
+    def cache_hit_rate(self) -> float:
+        """Hits / (hits + misses) over every source since start (0 before any lookup)."""
+
+        def total(counter: Counter) -> float:
+            return sum(
+                sample.value
+                for metric in counter.collect()
+                for sample in metric.samples
+                if sample.name.endswith("_total")
+            )
+
+        hits, misses = total(self.cache_hits), total(self.cache_misses)
+        return hits / (hits + misses) if hits + misses else 0.0
+
     def dlq(self, due: int, parked: int) -> None:
         """Set the dead-letter depth gauges."""
         self.dlq_depth.labels("due").set(due)

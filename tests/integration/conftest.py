@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -19,6 +20,9 @@ def sandbox_settings(sandbox: Sandbox, **overrides: object) -> Settings:
         key.removeprefix("ENRICHMENT_").lower(): value for key, value in sandbox.settings().items()
     }
     values |= {
+        # A database of its own per server; background workers only where a test wants them.
+        "database_url": f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='enrichment-')}/test.db",
+        "workers_enabled": False,
         "grpc_host": "127.0.0.1",
         "grpc_port": 0,
         "musicbrainz_rate_per_s": 1000.0,

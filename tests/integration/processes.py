@@ -69,10 +69,14 @@ async def sandbox_process() -> AsyncIterator[dict[str, str]]:
 
 @asynccontextmanager
 async def server_process(settings: Mapping[str, str], log: Path) -> AsyncIterator[str]:
-    """Start a server with ``settings`` (ENRICHMENT_* variables); yield its target."""
+    """Start a server with ``settings`` (ENRICHMENT_* variables); yield its target.
+
+    Its database defaults to a SQLite file beside ``log`` (settings may name another).
+    """
     port = free_port()
     env = {
         **os.environ,
+        "ENRICHMENT_DATABASE_URL": f"sqlite+aiosqlite:///{log.with_suffix('.db')}",
         **settings,
         "ENRICHMENT_GRPC_HOST": "127.0.0.1",
         "ENRICHMENT_GRPC_PORT": str(port),

@@ -23,23 +23,64 @@ _sym_db = _symbol_database.Default()
 
 
 from enrichment_client.pb.enrichment.v1 import enrichment_pb2 as enrichment_dot_v1_dot_enrichment__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x65nrichment/v1/admin.proto\x12\renrichment.v1\x1a\x1e\x65nrichment/v1/enrichment.proto\"<\n\x13ResetBreakerRequest\x12%\n\x06source\x18\x01 \x01(\x0e\x32\x15.enrichment.v1.Source\"C\n\x14ResetBreakerResponse\x12+\n\x06resets\x18\x01 \x03(\x0b\x32\x1b.enrichment.v1.BreakerReset\"\x92\x01\n\x0c\x42reakerReset\x12%\n\x06source\x18\x01 \x01(\x0e\x32\x15.enrichment.v1.Source\x12-\n\x08previous\x18\x02 \x01(\x0e\x32\x1b.enrichment.v1.BreakerState\x12,\n\x07\x63urrent\x18\x03 \x01(\x0e\x32\x1b.enrichment.v1.BreakerState*|\n\x0c\x42reakerState\x12\x1d\n\x19\x42REAKER_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x42REAKER_STATE_CLOSED\x10\x01\x12\x16\n\x12\x42REAKER_STATE_OPEN\x10\x02\x12\x1b\n\x17\x42REAKER_STATE_HALF_OPEN\x10\x03\x32q\n\x16\x45nrichmentAdminService\x12W\n\x0cResetBreaker\x12\".enrichment.v1.ResetBreakerRequest\x1a#.enrichment.v1.ResetBreakerResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x65nrichment/v1/admin.proto\x12\renrichment.v1\x1a\x1e\x65nrichment/v1/enrichment.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"<\n\x13ResetBreakerRequest\x12%\n\x06source\x18\x01 \x01(\x0e\x32\x15.enrichment.v1.Source\"C\n\x14ResetBreakerResponse\x12+\n\x06resets\x18\x01 \x03(\x0b\x32\x1b.enrichment.v1.BreakerReset\"\x92\x01\n\x0c\x42reakerReset\x12%\n\x06source\x18\x01 \x01(\x0e\x32\x15.enrichment.v1.Source\x12-\n\x08previous\x18\x02 \x01(\x0e\x32\x1b.enrichment.v1.BreakerState\x12,\n\x07\x63urrent\x18\x03 \x01(\x0e\x32\x1b.enrichment.v1.BreakerState\"\x11\n\x0fGetStatsRequest\"\xc1\x03\n\x10GetStatsResponse\x12\x14\n\x0ctotal_tracks\x18\x01 \x01(\x03\x12V\n\x14\x63overage_percentages\x18\x02 \x03(\x0b\x32\x38.enrichment.v1.GetStatsResponse.CoveragePercentagesEntry\x12M\n\x10tracks_by_status\x18\x03 \x03(\x0b\x32\x33.enrichment.v1.GetStatsResponse.TracksByStatusEntry\x12\x18\n\x10\x64\x65\x61\x64_letters_due\x18\x04 \x01(\x03\x12\x1b\n\x13\x64\x65\x61\x64_letters_parked\x18\x05 \x01(\x03\x12\x16\n\x0e\x63\x61\x63he_hit_rate\x18\x06 \x01(\x01\x12.\n\x08\x62reakers\x18\x07 \x03(\x0b\x32\x1c.enrichment.v1.BreakerStatus\x1a:\n\x18\x43overagePercentagesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x1a\x35\n\x13TracksByStatusEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"b\n\rBreakerStatus\x12%\n\x06source\x18\x01 \x01(\x0e\x32\x15.enrichment.v1.Source\x12*\n\x05state\x18\x02 \x01(\x0e\x32\x1b.enrichment.v1.BreakerState\"\xea\x02\n\nDeadLetter\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x10\n\x08track_id\x18\x02 \x01(\t\x12\x13\n\x0b\x61rtist_name\x18\x03 \x01(\t\x12\x13\n\x0btrack_title\x18\x04 \x01(\t\x12-\n\x05state\x18\x05 \x01(\x0e\x32\x1e.enrichment.v1.DeadLetterState\x12\x10\n\x08\x61ttempts\x18\x06 \x01(\x05\x12\x33\n\x0fnext_attempt_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nlast_error\x18\x08 \x01(\t\x12*\n\x06\x65rrors\x18\t \x03(\x0b\x32\x1a.enrichment.v1.SourceError\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc3\x01\n\x16ListDeadLettersRequest\x12%\n\x06source\x18\x01 \x01(\x0e\x32\x15.enrichment.v1.Source\x12,\n\nerror_code\x18\x02 \x01(\x0e\x32\x18.enrichment.v1.ErrorCode\x12-\n\x05state\x18\x03 \x01(\x0e\x32\x1e.enrichment.v1.DeadLetterState\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"c\n\x17ListDeadLettersResponse\x12/\n\x0c\x64\x65\x61\x64_letters\x18\x01 \x03(\x0b\x32\x19.enrichment.v1.DeadLetter\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x90\x01\n\x18ReplayDeadLettersRequest\x12\x0b\n\x03ids\x18\x01 \x03(\x03\x12%\n\x06source\x18\x02 \x01(\x0e\x32\x15.enrichment.v1.Source\x12,\n\nerror_code\x18\x03 \x01(\x0e\x32\x18.enrichment.v1.ErrorCode\x12\x12\n\nall_parked\x18\x04 \x01(\x08\"-\n\x19ReplayDeadLettersResponse\x12\x10\n\x08replayed\x18\x01 \x01(\x03\"\xb7\x01\n\x17PurgeDeadLettersRequest\x12\x0b\n\x03ids\x18\x01 \x03(\x03\x12%\n\x06source\x18\x02 \x01(\x0e\x32\x15.enrichment.v1.Source\x12,\n\nerror_code\x18\x03 \x01(\x0e\x32\x18.enrichment.v1.ErrorCode\x12-\n\x05state\x18\x04 \x01(\x0e\x32\x1e.enrichment.v1.DeadLetterState\x12\x0b\n\x03\x61ll\x18\x05 \x01(\x08\"*\n\x18PurgeDeadLettersResponse\x12\x0e\n\x06purged\x18\x01 \x01(\x03\"Z\n\x14SetCredentialRequest\x12%\n\x06source\x18\x01 \x01(\x0e\x32\x15.enrichment.v1.Source\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05value\x18\x03 \x01(\t\"F\n\x15SetCredentialResponse\x12-\n\ncredential\x18\x01 \x01(\x0b\x32\x19.enrichment.v1.Credential\"\x18\n\x16ListCredentialsRequest\"I\n\x17ListCredentialsResponse\x12.\n\x0b\x63redentials\x18\x01 \x03(\x0b\x32\x19.enrichment.v1.Credential\"\x87\x01\n\nCredential\x12%\n\x06source\x18\x01 \x01(\x0e\x32\x15.enrichment.v1.Source\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x14\n\x0cmasked_value\x18\x03 \x01(\t\x12.\n\nupdated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*|\n\x0c\x42reakerState\x12\x1d\n\x19\x42REAKER_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x42REAKER_STATE_CLOSED\x10\x01\x12\x16\n\x12\x42REAKER_STATE_OPEN\x10\x02\x12\x1b\n\x17\x42REAKER_STATE_HALF_OPEN\x10\x03*m\n\x0f\x44\x65\x61\x64LetterState\x12!\n\x1d\x44\x45\x41\x44_LETTER_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15\x44\x45\x41\x44_LETTER_STATE_DUE\x10\x01\x12\x1c\n\x18\x44\x45\x41\x44_LETTER_STATE_PARKED\x10\x02\x32\xab\x05\n\x16\x45nrichmentAdminService\x12W\n\x0cResetBreaker\x12\".enrichment.v1.ResetBreakerRequest\x1a#.enrichment.v1.ResetBreakerResponse\x12K\n\x08GetStats\x12\x1e.enrichment.v1.GetStatsRequest\x1a\x1f.enrichment.v1.GetStatsResponse\x12`\n\x0fListDeadLetters\x12%.enrichment.v1.ListDeadLettersRequest\x1a&.enrichment.v1.ListDeadLettersResponse\x12\x66\n\x11ReplayDeadLetters\x12\'.enrichment.v1.ReplayDeadLettersRequest\x1a(.enrichment.v1.ReplayDeadLettersResponse\x12\x63\n\x10PurgeDeadLetters\x12&.enrichment.v1.PurgeDeadLettersRequest\x1a\'.enrichment.v1.PurgeDeadLettersResponse\x12Z\n\rSetCredential\x12#.enrichment.v1.SetCredentialRequest\x1a$.enrichment.v1.SetCredentialResponse\x12`\n\x0fListCredentials\x12%.enrichment.v1.ListCredentialsRequest\x1a&.enrichment.v1.ListCredentialsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'enrichment.v1.admin_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_BREAKERSTATE']._serialized_start=356
-  _globals['_BREAKERSTATE']._serialized_end=480
-  _globals['_RESETBREAKERREQUEST']._serialized_start=76
-  _globals['_RESETBREAKERREQUEST']._serialized_end=136
-  _globals['_RESETBREAKERRESPONSE']._serialized_start=138
-  _globals['_RESETBREAKERRESPONSE']._serialized_end=205
-  _globals['_BREAKERRESET']._serialized_start=208
-  _globals['_BREAKERRESET']._serialized_end=354
-  _globals['_ENRICHMENTADMINSERVICE']._serialized_start=482
-  _globals['_ENRICHMENTADMINSERVICE']._serialized_end=595
+  _globals['_GETSTATSRESPONSE_COVERAGEPERCENTAGESENTRY']._loaded_options = None
+  _globals['_GETSTATSRESPONSE_COVERAGEPERCENTAGESENTRY']._serialized_options = b'8\001'
+  _globals['_GETSTATSRESPONSE_TRACKSBYSTATUSENTRY']._loaded_options = None
+  _globals['_GETSTATSRESPONSE_TRACKSBYSTATUSENTRY']._serialized_options = b'8\001'
+  _globals['_BREAKERSTATE']._serialized_start=2451
+  _globals['_BREAKERSTATE']._serialized_end=2575
+  _globals['_DEADLETTERSTATE']._serialized_start=2577
+  _globals['_DEADLETTERSTATE']._serialized_end=2686
+  _globals['_RESETBREAKERREQUEST']._serialized_start=109
+  _globals['_RESETBREAKERREQUEST']._serialized_end=169
+  _globals['_RESETBREAKERRESPONSE']._serialized_start=171
+  _globals['_RESETBREAKERRESPONSE']._serialized_end=238
+  _globals['_BREAKERRESET']._serialized_start=241
+  _globals['_BREAKERRESET']._serialized_end=387
+  _globals['_GETSTATSREQUEST']._serialized_start=389
+  _globals['_GETSTATSREQUEST']._serialized_end=406
+  _globals['_GETSTATSRESPONSE']._serialized_start=409
+  _globals['_GETSTATSRESPONSE']._serialized_end=858
+  _globals['_GETSTATSRESPONSE_COVERAGEPERCENTAGESENTRY']._serialized_start=745
+  _globals['_GETSTATSRESPONSE_COVERAGEPERCENTAGESENTRY']._serialized_end=803
+  _globals['_GETSTATSRESPONSE_TRACKSBYSTATUSENTRY']._serialized_start=805
+  _globals['_GETSTATSRESPONSE_TRACKSBYSTATUSENTRY']._serialized_end=858
+  _globals['_BREAKERSTATUS']._serialized_start=860
+  _globals['_BREAKERSTATUS']._serialized_end=958
+  _globals['_DEADLETTER']._serialized_start=961
+  _globals['_DEADLETTER']._serialized_end=1323
+  _globals['_LISTDEADLETTERSREQUEST']._serialized_start=1326
+  _globals['_LISTDEADLETTERSREQUEST']._serialized_end=1521
+  _globals['_LISTDEADLETTERSRESPONSE']._serialized_start=1523
+  _globals['_LISTDEADLETTERSRESPONSE']._serialized_end=1622
+  _globals['_REPLAYDEADLETTERSREQUEST']._serialized_start=1625
+  _globals['_REPLAYDEADLETTERSREQUEST']._serialized_end=1769
+  _globals['_REPLAYDEADLETTERSRESPONSE']._serialized_start=1771
+  _globals['_REPLAYDEADLETTERSRESPONSE']._serialized_end=1816
+  _globals['_PURGEDEADLETTERSREQUEST']._serialized_start=1819
+  _globals['_PURGEDEADLETTERSREQUEST']._serialized_end=2002
+  _globals['_PURGEDEADLETTERSRESPONSE']._serialized_start=2004
+  _globals['_PURGEDEADLETTERSRESPONSE']._serialized_end=2046
+  _globals['_SETCREDENTIALREQUEST']._serialized_start=2048
+  _globals['_SETCREDENTIALREQUEST']._serialized_end=2138
+  _globals['_SETCREDENTIALRESPONSE']._serialized_start=2140
+  _globals['_SETCREDENTIALRESPONSE']._serialized_end=2210
+  _globals['_LISTCREDENTIALSREQUEST']._serialized_start=2212
+  _globals['_LISTCREDENTIALSREQUEST']._serialized_end=2236
+  _globals['_LISTCREDENTIALSRESPONSE']._serialized_start=2238
+  _globals['_LISTCREDENTIALSRESPONSE']._serialized_end=2311
+  _globals['_CREDENTIAL']._serialized_start=2314
+  _globals['_CREDENTIAL']._serialized_end=2449
+  _globals['_ENRICHMENTADMINSERVICE']._serialized_start=2689
+  _globals['_ENRICHMENTADMINSERVICE']._serialized_end=3372
 # @@protoc_insertion_point(module_scope)

@@ -7,6 +7,7 @@ from collections import abc as _abc
 from enrichment_client.pb.enrichment.v1 import enrichment_pb2 as _enrichment_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
@@ -47,6 +48,30 @@ BREAKER_STATE_OPEN: BreakerState.ValueType  # 2
 BREAKER_STATE_HALF_OPEN: BreakerState.ValueType  # 3
 """A bounded number of probe calls test whether the upstream recovered."""
 Global___BreakerState: _TypeAlias = BreakerState  # noqa: Y015
+
+class _DeadLetterState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _DeadLetterStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DeadLetterState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    DEAD_LETTER_STATE_UNSPECIFIED: _DeadLetterState.ValueType  # 0
+    """Any state (as a filter)."""
+    DEAD_LETTER_STATE_DUE: _DeadLetterState.ValueType  # 1
+    """Waiting for its next automatic attempt."""
+    DEAD_LETTER_STATE_PARKED: _DeadLetterState.ValueType  # 2
+    """Exhausted its attempts: replayed only by an operator."""
+
+class DeadLetterState(_DeadLetterState, metaclass=_DeadLetterStateEnumTypeWrapper):
+    """DeadLetterState says whether an entry will be retried by itself."""
+
+DEAD_LETTER_STATE_UNSPECIFIED: DeadLetterState.ValueType  # 0
+"""Any state (as a filter)."""
+DEAD_LETTER_STATE_DUE: DeadLetterState.ValueType  # 1
+"""Waiting for its next automatic attempt."""
+DEAD_LETTER_STATE_PARKED: DeadLetterState.ValueType  # 2
+"""Exhausted its attempts: replayed only by an operator."""
+Global___DeadLetterState: _TypeAlias = DeadLetterState  # noqa: Y015
 
 @_typing.final
 class ResetBreakerRequest(_message.Message):
@@ -123,3 +148,531 @@ class BreakerReset(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___BreakerReset: _TypeAlias = BreakerReset  # noqa: Y015
+
+@_typing.final
+class GetStatsRequest(_message.Message):
+    """GetStatsRequest takes no parameters."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetStatsRequest: _TypeAlias = GetStatsRequest  # noqa: Y015
+
+@_typing.final
+class GetStatsResponse(_message.Message):
+    """GetStatsResponse is the service's state at a glance."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class CoveragePercentagesEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.float
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.float = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    @_typing.final
+    class TracksByStatusEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.int
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.int = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    TOTAL_TRACKS_FIELD_NUMBER: _builtins.int
+    COVERAGE_PERCENTAGES_FIELD_NUMBER: _builtins.int
+    TRACKS_BY_STATUS_FIELD_NUMBER: _builtins.int
+    DEAD_LETTERS_DUE_FIELD_NUMBER: _builtins.int
+    DEAD_LETTERS_PARKED_FIELD_NUMBER: _builtins.int
+    CACHE_HIT_RATE_FIELD_NUMBER: _builtins.int
+    BREAKERS_FIELD_NUMBER: _builtins.int
+    total_tracks: _builtins.int
+    """Tracks in the store."""
+    dead_letters_due: _builtins.int
+    """Dead letters waiting for their next attempt."""
+    dead_letters_parked: _builtins.int
+    """Dead letters that exhausted their attempts (need an operator)."""
+    cache_hit_rate: _builtins.float
+    """Share of upstream lookups answered by the cache since this replica started (0..1)."""
+    @_builtins.property
+    def coverage_percentages(self) -> _containers.ScalarMap[_builtins.str, _builtins.float]:
+        """Percentage (0..100) of tracks having each field: spotify_id, isrc, musicbrainz_id,
+        bpm, key.
+        """
+
+    @_builtins.property
+    def tracks_by_status(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]:
+        """Tracks per enrichment status (completed, partial, not_found, failed, pending)."""
+
+    @_builtins.property
+    def breakers(self) -> _containers.RepeatedCompositeFieldContainer[Global___BreakerStatus]:
+        """Each source's circuit breaker on this replica."""
+
+    def __init__(
+        self,
+        *,
+        total_tracks: _builtins.int = ...,
+        coverage_percentages: _abc.Mapping[_builtins.str, _builtins.float] | None = ...,
+        tracks_by_status: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
+        dead_letters_due: _builtins.int = ...,
+        dead_letters_parked: _builtins.int = ...,
+        cache_hit_rate: _builtins.float = ...,
+        breakers: _abc.Iterable[Global___BreakerStatus] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["breakers", b"breakers", "cache_hit_rate", b"cache_hit_rate", "coverage_percentages", b"coverage_percentages", "dead_letters_due", b"dead_letters_due", "dead_letters_parked", b"dead_letters_parked", "total_tracks", b"total_tracks", "tracks_by_status", b"tracks_by_status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetStatsResponse: _TypeAlias = GetStatsResponse  # noqa: Y015
+
+@_typing.final
+class BreakerStatus(_message.Message):
+    """BreakerStatus is one source's breaker state."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SOURCE_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    source: _enrichment_pb2.Source.ValueType
+    """The source."""
+    state: Global___BreakerState.ValueType
+    """Its breaker's state."""
+    def __init__(
+        self,
+        *,
+        source: _enrichment_pb2.Source.ValueType = ...,
+        state: Global___BreakerState.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["source", b"source", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BreakerStatus: _TypeAlias = BreakerStatus  # noqa: Y015
+
+@_typing.final
+class DeadLetter(_message.Message):
+    """DeadLetter is one track whose enrichment failed retriably."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    TRACK_ID_FIELD_NUMBER: _builtins.int
+    ARTIST_NAME_FIELD_NUMBER: _builtins.int
+    TRACK_TITLE_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    ATTEMPTS_FIELD_NUMBER: _builtins.int
+    NEXT_ATTEMPT_AT_FIELD_NUMBER: _builtins.int
+    LAST_ERROR_FIELD_NUMBER: _builtins.int
+    ERRORS_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    """Entry id (for replay and purge)."""
+    track_id: _builtins.str
+    """The caller's track id."""
+    artist_name: _builtins.str
+    """Artist as requested."""
+    track_title: _builtins.str
+    """Title as requested."""
+    state: Global___DeadLetterState.ValueType
+    """Due or parked."""
+    attempts: _builtins.int
+    """Attempts made so far."""
+    last_error: _builtins.str
+    """Summary of the last failure."""
+    @_builtins.property
+    def next_attempt_at(self) -> _timestamp_pb2.Timestamp:
+        """When the next automatic attempt is due."""
+
+    @_builtins.property
+    def errors(self) -> _containers.RepeatedCompositeFieldContainer[_enrichment_pb2.SourceError]:
+        """The last attempt's per-source errors, in full."""
+
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp:
+        """When the entry was created."""
+
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp:
+        """When the entry last changed."""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        track_id: _builtins.str = ...,
+        artist_name: _builtins.str = ...,
+        track_title: _builtins.str = ...,
+        state: Global___DeadLetterState.ValueType = ...,
+        attempts: _builtins.int = ...,
+        next_attempt_at: _timestamp_pb2.Timestamp | None = ...,
+        last_error: _builtins.str = ...,
+        errors: _abc.Iterable[_enrichment_pb2.SourceError] | None = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "next_attempt_at", b"next_attempt_at", "updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["artist_name", b"artist_name", "attempts", b"attempts", "created_at", b"created_at", "errors", b"errors", "id", b"id", "last_error", b"last_error", "next_attempt_at", b"next_attempt_at", "state", b"state", "track_id", b"track_id", "track_title", b"track_title", "updated_at", b"updated_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeadLetter: _TypeAlias = DeadLetter  # noqa: Y015
+
+@_typing.final
+class ListDeadLettersRequest(_message.Message):
+    """ListDeadLettersRequest filters and pages dead letters."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SOURCE_FIELD_NUMBER: _builtins.int
+    ERROR_CODE_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    source: _enrichment_pb2.Source.ValueType
+    """Only entries where this source failed (unspecified: any)."""
+    error_code: _enrichment_pb2.ErrorCode.ValueType
+    """Only entries with this error code (unspecified: any)."""
+    state: Global___DeadLetterState.ValueType
+    """Only entries in this state (unspecified: any)."""
+    page_size: _builtins.int
+    """Entries per page (default 50, at most 500)."""
+    page_token: _builtins.str
+    """From a previous response's next_page_token."""
+    def __init__(
+        self,
+        *,
+        source: _enrichment_pb2.Source.ValueType = ...,
+        error_code: _enrichment_pb2.ErrorCode.ValueType = ...,
+        state: Global___DeadLetterState.ValueType = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["error_code", b"error_code", "page_size", b"page_size", "page_token", b"page_token", "source", b"source", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListDeadLettersRequest: _TypeAlias = ListDeadLettersRequest  # noqa: Y015
+
+@_typing.final
+class ListDeadLettersResponse(_message.Message):
+    """ListDeadLettersResponse is one page of dead letters."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DEAD_LETTERS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Token of the next page; empty on the last page."""
+    @_builtins.property
+    def dead_letters(self) -> _containers.RepeatedCompositeFieldContainer[Global___DeadLetter]:
+        """The entries, oldest first."""
+
+    def __init__(
+        self,
+        *,
+        dead_letters: _abc.Iterable[Global___DeadLetter] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dead_letters", b"dead_letters", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListDeadLettersResponse: _TypeAlias = ListDeadLettersResponse  # noqa: Y015
+
+@_typing.final
+class ReplayDeadLettersRequest(_message.Message):
+    """ReplayDeadLettersRequest selects entries to retry now: by id, by filter, or every
+    parked entry. At least one selector is required.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDS_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    ERROR_CODE_FIELD_NUMBER: _builtins.int
+    ALL_PARKED_FIELD_NUMBER: _builtins.int
+    source: _enrichment_pb2.Source.ValueType
+    """Entries where this source failed."""
+    error_code: _enrichment_pb2.ErrorCode.ValueType
+    """Entries with this error code."""
+    all_parked: _builtins.bool
+    """Every parked entry (with the filters above, if any)."""
+    @_builtins.property
+    def ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """These entries."""
+
+    def __init__(
+        self,
+        *,
+        ids: _abc.Iterable[_builtins.int] | None = ...,
+        source: _enrichment_pb2.Source.ValueType = ...,
+        error_code: _enrichment_pb2.ErrorCode.ValueType = ...,
+        all_parked: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["all_parked", b"all_parked", "error_code", b"error_code", "ids", b"ids", "source", b"source"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReplayDeadLettersRequest: _TypeAlias = ReplayDeadLettersRequest  # noqa: Y015
+
+@_typing.final
+class ReplayDeadLettersResponse(_message.Message):
+    """ReplayDeadLettersResponse counts the re-queued entries."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REPLAYED_FIELD_NUMBER: _builtins.int
+    replayed: _builtins.int
+    """Entries due now."""
+    def __init__(
+        self,
+        *,
+        replayed: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["replayed", b"replayed"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReplayDeadLettersResponse: _TypeAlias = ReplayDeadLettersResponse  # noqa: Y015
+
+@_typing.final
+class PurgeDeadLettersRequest(_message.Message):
+    """PurgeDeadLettersRequest selects entries to delete: by id or by filter. At least one
+    selector is required; all = true deletes every entry.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IDS_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    ERROR_CODE_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    ALL_FIELD_NUMBER: _builtins.int
+    source: _enrichment_pb2.Source.ValueType
+    """Entries where this source failed."""
+    error_code: _enrichment_pb2.ErrorCode.ValueType
+    """Entries with this error code."""
+    state: Global___DeadLetterState.ValueType
+    """Entries in this state."""
+    all: _builtins.bool
+    """Every entry (explicit, so an empty request never empties the queue)."""
+    @_builtins.property
+    def ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """These entries."""
+
+    def __init__(
+        self,
+        *,
+        ids: _abc.Iterable[_builtins.int] | None = ...,
+        source: _enrichment_pb2.Source.ValueType = ...,
+        error_code: _enrichment_pb2.ErrorCode.ValueType = ...,
+        state: Global___DeadLetterState.ValueType = ...,
+        all: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["all", b"all", "error_code", b"error_code", "ids", b"ids", "source", b"source", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PurgeDeadLettersRequest: _TypeAlias = PurgeDeadLettersRequest  # noqa: Y015
+
+@_typing.final
+class PurgeDeadLettersResponse(_message.Message):
+    """PurgeDeadLettersResponse counts the deleted entries."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PURGED_FIELD_NUMBER: _builtins.int
+    purged: _builtins.int
+    """Entries deleted."""
+    def __init__(
+        self,
+        *,
+        purged: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["purged", b"purged"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PurgeDeadLettersResponse: _TypeAlias = PurgeDeadLettersResponse  # noqa: Y015
+
+@_typing.final
+class SetCredentialRequest(_message.Message):
+    """SetCredentialRequest stores one credential value."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SOURCE_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    source: _enrichment_pb2.Source.ValueType
+    """The source it is for."""
+    name: _builtins.str
+    """Which credential: client_id, client_secret (Spotify), api_key (Last.fm, GetSongBPM)."""
+    value: _builtins.str
+    """The value; stored encrypted, never logged, never returned."""
+    def __init__(
+        self,
+        *,
+        source: _enrichment_pb2.Source.ValueType = ...,
+        name: _builtins.str = ...,
+        value: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "source", b"source", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetCredentialRequest: _TypeAlias = SetCredentialRequest  # noqa: Y015
+
+@_typing.final
+class SetCredentialResponse(_message.Message):
+    """SetCredentialResponse confirms what was stored, masked."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CREDENTIAL_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def credential(self) -> Global___Credential:
+        """The stored credential, masked."""
+
+    def __init__(
+        self,
+        *,
+        credential: Global___Credential | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["credential", b"credential"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["credential", b"credential"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetCredentialResponse: _TypeAlias = SetCredentialResponse  # noqa: Y015
+
+@_typing.final
+class ListCredentialsRequest(_message.Message):
+    """ListCredentialsRequest takes no parameters."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListCredentialsRequest: _TypeAlias = ListCredentialsRequest  # noqa: Y015
+
+@_typing.final
+class ListCredentialsResponse(_message.Message):
+    """ListCredentialsResponse lists stored credentials, masked."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CREDENTIALS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def credentials(self) -> _containers.RepeatedCompositeFieldContainer[Global___Credential]:
+        """Every stored credential."""
+
+    def __init__(
+        self,
+        *,
+        credentials: _abc.Iterable[Global___Credential] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["credentials", b"credentials"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListCredentialsResponse: _TypeAlias = ListCredentialsResponse  # noqa: Y015
+
+@_typing.final
+class Credential(_message.Message):
+    """Credential is a stored credential as operators may see it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SOURCE_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    MASKED_VALUE_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    source: _enrichment_pb2.Source.ValueType
+    """The source."""
+    name: _builtins.str
+    """Which credential."""
+    masked_value: _builtins.str
+    """All but the last 4 characters replaced by '*'."""
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp:
+        """When it was last set."""
+
+    def __init__(
+        self,
+        *,
+        source: _enrichment_pb2.Source.ValueType = ...,
+        name: _builtins.str = ...,
+        masked_value: _builtins.str = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["masked_value", b"masked_value", "name", b"name", "source", b"source", "updated_at", b"updated_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Credential: _TypeAlias = Credential  # noqa: Y015

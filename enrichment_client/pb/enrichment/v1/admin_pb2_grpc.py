@@ -42,6 +42,36 @@ class EnrichmentAdminServiceStub:
                 request_serializer=enrichment_dot_v1_dot_admin__pb2.ResetBreakerRequest.SerializeToString,
                 response_deserializer=enrichment_dot_v1_dot_admin__pb2.ResetBreakerResponse.FromString,
                 _registered_method=True)
+        self.GetStats = channel.unary_unary(
+                '/enrichment.v1.EnrichmentAdminService/GetStats',
+                request_serializer=enrichment_dot_v1_dot_admin__pb2.GetStatsRequest.SerializeToString,
+                response_deserializer=enrichment_dot_v1_dot_admin__pb2.GetStatsResponse.FromString,
+                _registered_method=True)
+        self.ListDeadLetters = channel.unary_unary(
+                '/enrichment.v1.EnrichmentAdminService/ListDeadLetters',
+                request_serializer=enrichment_dot_v1_dot_admin__pb2.ListDeadLettersRequest.SerializeToString,
+                response_deserializer=enrichment_dot_v1_dot_admin__pb2.ListDeadLettersResponse.FromString,
+                _registered_method=True)
+        self.ReplayDeadLetters = channel.unary_unary(
+                '/enrichment.v1.EnrichmentAdminService/ReplayDeadLetters',
+                request_serializer=enrichment_dot_v1_dot_admin__pb2.ReplayDeadLettersRequest.SerializeToString,
+                response_deserializer=enrichment_dot_v1_dot_admin__pb2.ReplayDeadLettersResponse.FromString,
+                _registered_method=True)
+        self.PurgeDeadLetters = channel.unary_unary(
+                '/enrichment.v1.EnrichmentAdminService/PurgeDeadLetters',
+                request_serializer=enrichment_dot_v1_dot_admin__pb2.PurgeDeadLettersRequest.SerializeToString,
+                response_deserializer=enrichment_dot_v1_dot_admin__pb2.PurgeDeadLettersResponse.FromString,
+                _registered_method=True)
+        self.SetCredential = channel.unary_unary(
+                '/enrichment.v1.EnrichmentAdminService/SetCredential',
+                request_serializer=enrichment_dot_v1_dot_admin__pb2.SetCredentialRequest.SerializeToString,
+                response_deserializer=enrichment_dot_v1_dot_admin__pb2.SetCredentialResponse.FromString,
+                _registered_method=True)
+        self.ListCredentials = channel.unary_unary(
+                '/enrichment.v1.EnrichmentAdminService/ListCredentials',
+                request_serializer=enrichment_dot_v1_dot_admin__pb2.ListCredentialsRequest.SerializeToString,
+                response_deserializer=enrichment_dot_v1_dot_admin__pb2.ListCredentialsResponse.FromString,
+                _registered_method=True)
 
 
 class EnrichmentAdminServiceServicer:
@@ -59,6 +89,49 @@ class EnrichmentAdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetStats(self, request, context):
+        """Coverage of the enriched fields, tracks per status, dead-letter depth, cache hit
+        rate and breaker states (the seed's /stats).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDeadLetters(self, request, context):
+        """Dead letters, filtered and paged.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReplayDeadLetters(self, request, context):
+        """Re-queue dead letters for an immediate retry with a fresh attempt budget.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PurgeDeadLetters(self, request, context):
+        """Delete dead letters (the tracks keep their status rows).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetCredential(self, request, context):
+        """Store an upstream credential, encrypted at rest; it takes effect without a restart.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCredentials(self, request, context):
+        """Stored credentials, masked (only the last 4 characters are shown).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EnrichmentAdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -66,6 +139,36 @@ def add_EnrichmentAdminServiceServicer_to_server(servicer, server):
                     servicer.ResetBreaker,
                     request_deserializer=enrichment_dot_v1_dot_admin__pb2.ResetBreakerRequest.FromString,
                     response_serializer=enrichment_dot_v1_dot_admin__pb2.ResetBreakerResponse.SerializeToString,
+            ),
+            'GetStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStats,
+                    request_deserializer=enrichment_dot_v1_dot_admin__pb2.GetStatsRequest.FromString,
+                    response_serializer=enrichment_dot_v1_dot_admin__pb2.GetStatsResponse.SerializeToString,
+            ),
+            'ListDeadLetters': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDeadLetters,
+                    request_deserializer=enrichment_dot_v1_dot_admin__pb2.ListDeadLettersRequest.FromString,
+                    response_serializer=enrichment_dot_v1_dot_admin__pb2.ListDeadLettersResponse.SerializeToString,
+            ),
+            'ReplayDeadLetters': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReplayDeadLetters,
+                    request_deserializer=enrichment_dot_v1_dot_admin__pb2.ReplayDeadLettersRequest.FromString,
+                    response_serializer=enrichment_dot_v1_dot_admin__pb2.ReplayDeadLettersResponse.SerializeToString,
+            ),
+            'PurgeDeadLetters': grpc.unary_unary_rpc_method_handler(
+                    servicer.PurgeDeadLetters,
+                    request_deserializer=enrichment_dot_v1_dot_admin__pb2.PurgeDeadLettersRequest.FromString,
+                    response_serializer=enrichment_dot_v1_dot_admin__pb2.PurgeDeadLettersResponse.SerializeToString,
+            ),
+            'SetCredential': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetCredential,
+                    request_deserializer=enrichment_dot_v1_dot_admin__pb2.SetCredentialRequest.FromString,
+                    response_serializer=enrichment_dot_v1_dot_admin__pb2.SetCredentialResponse.SerializeToString,
+            ),
+            'ListCredentials': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCredentials,
+                    request_deserializer=enrichment_dot_v1_dot_admin__pb2.ListCredentialsRequest.FromString,
+                    response_serializer=enrichment_dot_v1_dot_admin__pb2.ListCredentialsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -98,6 +201,168 @@ class EnrichmentAdminService:
             '/enrichment.v1.EnrichmentAdminService/ResetBreaker',
             enrichment_dot_v1_dot_admin__pb2.ResetBreakerRequest.SerializeToString,
             enrichment_dot_v1_dot_admin__pb2.ResetBreakerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/enrichment.v1.EnrichmentAdminService/GetStats',
+            enrichment_dot_v1_dot_admin__pb2.GetStatsRequest.SerializeToString,
+            enrichment_dot_v1_dot_admin__pb2.GetStatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDeadLetters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/enrichment.v1.EnrichmentAdminService/ListDeadLetters',
+            enrichment_dot_v1_dot_admin__pb2.ListDeadLettersRequest.SerializeToString,
+            enrichment_dot_v1_dot_admin__pb2.ListDeadLettersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReplayDeadLetters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/enrichment.v1.EnrichmentAdminService/ReplayDeadLetters',
+            enrichment_dot_v1_dot_admin__pb2.ReplayDeadLettersRequest.SerializeToString,
+            enrichment_dot_v1_dot_admin__pb2.ReplayDeadLettersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PurgeDeadLetters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/enrichment.v1.EnrichmentAdminService/PurgeDeadLetters',
+            enrichment_dot_v1_dot_admin__pb2.PurgeDeadLettersRequest.SerializeToString,
+            enrichment_dot_v1_dot_admin__pb2.PurgeDeadLettersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetCredential(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/enrichment.v1.EnrichmentAdminService/SetCredential',
+            enrichment_dot_v1_dot_admin__pb2.SetCredentialRequest.SerializeToString,
+            enrichment_dot_v1_dot_admin__pb2.SetCredentialResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCredentials(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/enrichment.v1.EnrichmentAdminService/ListCredentials',
+            enrichment_dot_v1_dot_admin__pb2.ListCredentialsRequest.SerializeToString,
+            enrichment_dot_v1_dot_admin__pb2.ListCredentialsResponse.FromString,
             options,
             channel_credentials,
             insecure,

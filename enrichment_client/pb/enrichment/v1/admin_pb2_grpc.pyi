@@ -41,6 +41,20 @@ class EnrichmentAdminServiceStub:
     clear the shared "open" hint other replicas read. Returns each breaker's state
     before and after.
     """
+    GetStats: _grpc.UnaryUnaryMultiCallable[_admin_pb2.GetStatsRequest, _admin_pb2.GetStatsResponse]
+    """Coverage of the enriched fields, tracks per status, dead-letter depth, cache hit
+    rate and breaker states (the seed's /stats).
+    """
+    ListDeadLetters: _grpc.UnaryUnaryMultiCallable[_admin_pb2.ListDeadLettersRequest, _admin_pb2.ListDeadLettersResponse]
+    """Dead letters, filtered and paged."""
+    ReplayDeadLetters: _grpc.UnaryUnaryMultiCallable[_admin_pb2.ReplayDeadLettersRequest, _admin_pb2.ReplayDeadLettersResponse]
+    """Re-queue dead letters for an immediate retry with a fresh attempt budget."""
+    PurgeDeadLetters: _grpc.UnaryUnaryMultiCallable[_admin_pb2.PurgeDeadLettersRequest, _admin_pb2.PurgeDeadLettersResponse]
+    """Delete dead letters (the tracks keep their status rows)."""
+    SetCredential: _grpc.UnaryUnaryMultiCallable[_admin_pb2.SetCredentialRequest, _admin_pb2.SetCredentialResponse]
+    """Store an upstream credential, encrypted at rest; it takes effect without a restart."""
+    ListCredentials: _grpc.UnaryUnaryMultiCallable[_admin_pb2.ListCredentialsRequest, _admin_pb2.ListCredentialsResponse]
+    """Stored credentials, masked (only the last 4 characters are shown)."""
 
 @_typing.type_check_only
 class EnrichmentAdminServiceAsyncStub(EnrichmentAdminServiceStub):
@@ -55,6 +69,20 @@ class EnrichmentAdminServiceAsyncStub(EnrichmentAdminServiceStub):
     clear the shared "open" hint other replicas read. Returns each breaker's state
     before and after.
     """
+    GetStats: _aio.UnaryUnaryMultiCallable[_admin_pb2.GetStatsRequest, _admin_pb2.GetStatsResponse]  # type: ignore[assignment]
+    """Coverage of the enriched fields, tracks per status, dead-letter depth, cache hit
+    rate and breaker states (the seed's /stats).
+    """
+    ListDeadLetters: _aio.UnaryUnaryMultiCallable[_admin_pb2.ListDeadLettersRequest, _admin_pb2.ListDeadLettersResponse]  # type: ignore[assignment]
+    """Dead letters, filtered and paged."""
+    ReplayDeadLetters: _aio.UnaryUnaryMultiCallable[_admin_pb2.ReplayDeadLettersRequest, _admin_pb2.ReplayDeadLettersResponse]  # type: ignore[assignment]
+    """Re-queue dead letters for an immediate retry with a fresh attempt budget."""
+    PurgeDeadLetters: _aio.UnaryUnaryMultiCallable[_admin_pb2.PurgeDeadLettersRequest, _admin_pb2.PurgeDeadLettersResponse]  # type: ignore[assignment]
+    """Delete dead letters (the tracks keep their status rows)."""
+    SetCredential: _aio.UnaryUnaryMultiCallable[_admin_pb2.SetCredentialRequest, _admin_pb2.SetCredentialResponse]  # type: ignore[assignment]
+    """Store an upstream credential, encrypted at rest; it takes effect without a restart."""
+    ListCredentials: _aio.UnaryUnaryMultiCallable[_admin_pb2.ListCredentialsRequest, _admin_pb2.ListCredentialsResponse]  # type: ignore[assignment]
+    """Stored credentials, masked (only the last 4 characters are shown)."""
 
 class EnrichmentAdminServiceServicer(metaclass=_abc_1.ABCMeta):
     """EnrichmentAdminService is for operators. Every call needs the metadata
@@ -72,5 +100,55 @@ class EnrichmentAdminServiceServicer(metaclass=_abc_1.ABCMeta):
         clear the shared "open" hint other replicas read. Returns each breaker's state
         before and after.
         """
+
+    @_abc_1.abstractmethod
+    def GetStats(
+        self,
+        request: _admin_pb2.GetStatsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.GetStatsResponse, _abc.Awaitable[_admin_pb2.GetStatsResponse]]:
+        """Coverage of the enriched fields, tracks per status, dead-letter depth, cache hit
+        rate and breaker states (the seed's /stats).
+        """
+
+    @_abc_1.abstractmethod
+    def ListDeadLetters(
+        self,
+        request: _admin_pb2.ListDeadLettersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.ListDeadLettersResponse, _abc.Awaitable[_admin_pb2.ListDeadLettersResponse]]:
+        """Dead letters, filtered and paged."""
+
+    @_abc_1.abstractmethod
+    def ReplayDeadLetters(
+        self,
+        request: _admin_pb2.ReplayDeadLettersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.ReplayDeadLettersResponse, _abc.Awaitable[_admin_pb2.ReplayDeadLettersResponse]]:
+        """Re-queue dead letters for an immediate retry with a fresh attempt budget."""
+
+    @_abc_1.abstractmethod
+    def PurgeDeadLetters(
+        self,
+        request: _admin_pb2.PurgeDeadLettersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.PurgeDeadLettersResponse, _abc.Awaitable[_admin_pb2.PurgeDeadLettersResponse]]:
+        """Delete dead letters (the tracks keep their status rows)."""
+
+    @_abc_1.abstractmethod
+    def SetCredential(
+        self,
+        request: _admin_pb2.SetCredentialRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.SetCredentialResponse, _abc.Awaitable[_admin_pb2.SetCredentialResponse]]:
+        """Store an upstream credential, encrypted at rest; it takes effect without a restart."""
+
+    @_abc_1.abstractmethod
+    def ListCredentials(
+        self,
+        request: _admin_pb2.ListCredentialsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.ListCredentialsResponse, _abc.Awaitable[_admin_pb2.ListCredentialsResponse]]:
+        """Stored credentials, masked (only the last 4 characters are shown)."""
 
 def add_EnrichmentAdminServiceServicer_to_server(servicer: EnrichmentAdminServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,0 +1,185 @@
+"""Writing one enrichment attempt: track, status and dead letter in ONE transaction.
+
+A retriable PARTIAL/FAILED must never be recorded without its dead letter (or the retry
+would be lost), and a COMPLETED must never leave one behind (or it would be retried
+forever), so the three writes commit or fail together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from enrichment_server.domain import EnrichmentRequest, EnrichmentResult, Status
+from enrichment_server.store.models import DeadLetterRow, EnrichmentStatusRow, Track
+from enrichment_server.store.rows import error_summary, failure_dict, found_metadata, insert_for
+
+__all__ = ["Attempt", "write_attempt"]
+
+#: ``attempts so far -> wait before the next`` (``types.Backoff`` is the standard one).
+BackoffFn = Callable[[int], timedelta]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One enrichment attempt reduced to what the tables need."""
+
+    request: EnrichmentRequest
+    status: str
+    retriable: bool
+    errors: list[dict[str, Any]]
+    found: dict[str, Any] = field(default_factory=dict)
+    provenance: dict[str, str] = field(default_factory=dict)
+    sources_used: list[str] = field(default_factory=list)
+    enriched_at: datetime | None = None
+
+    @classmethod
+    def from_result(cls, request: EnrichmentRequest, result: EnrichmentResult) -> Attempt:
+        """The attempt a waterfall result describes."""
+        if result.track_id != request.track_id:
+            raise ValueError(f"result for {result.track_id!r} given for {request.track_id!r}")
+        errors = [failure_dict(failure) for failure in result.errors]
+        return cls(
+            request=request,
+            status=result.status.value,
+            retriable=result.status.needs_retry and any(e["retriable"] for e in errors),
+            errors=errors,
+            found=found_metadata(result.metadata),
+            provenance={name: source.value for name, source in result.provenance.items()},
+            sources_used=[source.value for source in result.sources_used],
+            enriched_at=result.enriched_at,
+        )
+
+    @classmethod
+    def crashed(cls, request: EnrichmentRequest, message: str) -> Attempt:
+        """An attempt that raised instead of returning a result: retried like FAILED."""
+        error = {
+            "source": None,
+            "kind": "internal",
+            "message": message,
+            "retriable": True,
+            "retry_after": None,
+        }
+        return cls(request=request, status=Status.FAILED.value, retriable=True, errors=[error])
+
+    @property
+    def needs_retry(self) -> bool:
+        """PARTIAL and FAILED keep (or create) a dead letter; the others remove it."""
+        return Status(self.status).needs_retry
+
+
+async def _upsert_track(conn: AsyncConnection, attempt: Attempt, now: datetime) -> None:
+    """Create the track if new, then overwrite only the fields this attempt found."""
+    request = attempt.request
+    skeleton = {
+        "track_id": request.track_id,
+        "artist_name": request.artist,
+        "track_title": request.title,
+        "spotify_id": request.spotify_id,
+        "isrc": request.isrc,
+        "musicbrainz_id": request.musicbrainz_id,
+        "created_at": now,
+        "updated_at": now,
+    }
+    insert = insert_for(conn, Track).values(skeleton)
+    await conn.execute(insert.on_conflict_do_nothing(index_elements=["track_id"]))
+    # The row exists now, so FOR UPDATE (Postgres) holds it until commit: a concurrent
+    # record of the same track cannot interleave its provenance merge with ours.
+    select = sa.select(Track.sources).where(Track.track_id == request.track_id)
+    stored = (await conn.execute(select.with_for_update())).scalar_one()
+    values: dict[str, Any] = {**attempt.found, "updated_at": now}
+    if attempt.provenance:
+        values["sources"] = {**(stored or {}), **attempt.provenance}
+    if attempt.enriched_at is not None:
+        values["enriched_at"] = attempt.enriched_at
+    update = sa.update(Track).where(Track.track_id == request.track_id).values(values)
+    await conn.execute(update)
+
+
+def _dead_letter_values(attempt: Attempt, now: datetime) -> dict[str, Any]:
+    """Columns a new attempt (re)writes on the track's dead letter."""
+    request = attempt.request
+    return {
+        "artist_name": request.artist,
+        "track_title": request.title,
+        "existing_spotify_id": request.spotify_id,
+        "existing_isrc": request.isrc,
+        "existing_musicbrainz_id": request.musicbrainz_id,
+        "last_error": error_summary(attempt.errors),
+        "errors": attempt.errors,
+        "failed_sources": sorted({e["source"] for e in attempt.errors if e["source"]}),
+        "error_kinds": sorted({e["kind"] for e in attempt.errors}),
+        "claimed_by": None,
+        "claimed_until": None,
+        "updated_at": now,
+    }
+
+
+async def _upsert_dead_letter(
+    conn: AsyncConnection, attempt: Attempt, now: datetime, max_attempts: int, backoff: BackoffFn
+) -> datetime | None:
+    """Count the attempt on the dead letter; return when it is due, None once parked."""
+    values = _dead_letter_values(attempt, now)
+    first = {"track_id": attempt.request.track_id, "state": "due", "attempts": 1}
+    insert = insert_for(conn, DeadLetterRow).values(
+        {**values, **first, "next_attempt_at": now, "created_at": now}
+    )
+    upsert = insert.on_conflict_do_update(
+        index_elements=["track_id"], set_={**values, "attempts": DeadLetterRow.attempts + 1}
+    ).returning(DeadLetterRow.id, DeadLetterRow.attempts, DeadLetterRow.state)
+    entry_id, attempts, state = (await conn.execute(upsert)).one()
+    # A non-retriable failure parks at once: waiting would not change the answer, but an
+    # operator may fix the cause (a credential) and replay it.
+    parked = state == "parked" or attempts >= max_attempts or not attempt.retriable
+    due_at = now + backoff(attempts)
+    schedule = {"state": "parked" if parked else "due", "next_attempt_at": due_at}
+    await conn.execute(
+        sa.update(DeadLetterRow).where(DeadLetterRow.id == entry_id).values(schedule)
+    )
+    return None if parked else due_at
+
+
+async def _upsert_status(
+    conn: AsyncConnection, attempt: Attempt, now: datetime, next_attempt_at: datetime | None
+) -> None:
+    """Write the seed's troubleshooting row for the track; clears any scheduler claim."""
+    values = {
+        "status": attempt.status,
+        "last_attempt_at": now,
+        "next_attempt_at": next_attempt_at,
+        "is_retriable": attempt.retriable,
+        "error_message": error_summary(attempt.errors),
+        "sources": attempt.sources_used,
+        "errors": attempt.errors,
+        "claimed_by": None,
+        "claimed_until": None,
+        "updated_at": now,
+    }
+    insert = insert_for(conn, EnrichmentStatusRow).values(
+        {**values, "track_id": attempt.request.track_id, "attempts": 1}
+    )
+    await conn.execute(
+        insert.on_conflict_do_update(
+            index_elements=["track_id"],
+            set_={**values, "attempts": EnrichmentStatusRow.attempts + 1},
+        )
+    )
+
+
+async def write_attempt(
+    conn: AsyncConnection, attempt: Attempt, *, now: datetime, max_attempts: int, backoff: BackoffFn
+) -> None:
+    """Record ``attempt`` on an open transaction (the caller commits)."""
+    await _upsert_track(conn, attempt, now)
+    next_attempt_at = None
+    if attempt.needs_retry:
+        next_attempt_at = await _upsert_dead_letter(conn, attempt, now, max_attempts, backoff)
+    else:
+        track_id = attempt.request.track_id
+        await conn.execute(sa.delete(DeadLetterRow).where(DeadLetterRow.track_id == track_id))
+    await _upsert_status(conn, attempt, now, next_attempt_at)

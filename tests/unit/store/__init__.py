@@ -1,0 +1,1 @@
+"""Tests for enrichment_server.store, the DLQ worker, the scheduler and the cipher."""

