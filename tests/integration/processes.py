@@ -26,7 +26,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def _wait_serving(target: str, timeout_s: float) -> None:
+async def wait_serving(target: str, timeout_s: float) -> None:
+    """Until the server at ``target`` answers its health check with SERVING."""
     loop = asyncio.get_running_loop()
     until = loop.time() + timeout_s
     async with grpc.aio.insecure_channel(target) as channel:
@@ -88,7 +89,7 @@ async def server_process(settings: Mapping[str, str], log: Path) -> AsyncIterato
         process = await asyncio.create_subprocess_exec(SERVER, env=env, stderr=sink)
     target = f"127.0.0.1:{port}"
     try:
-        await _wait_serving(target, 20)
+        await wait_serving(target, 20)
         yield target
     finally:
         if process.returncode is None:
