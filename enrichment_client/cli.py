@@ -3,9 +3,11 @@ names, exactly as grpcurl does.
 
     enrichment --target 127.0.0.1:50051 enrich --artist deadmau5 --title Strobe
     enrichment --target 127.0.0.1:50051 health [--service readiness]
-    enrichment --target 127.0.0.1:50051 --token "$T" reset-breaker [--source spotify]
+    enrichment --target 127.0.0.1:50051 --token "$T" stats    (and reset-breaker, dlq,
+        credentials: see enrichment_client/admin_cli.py)
 
-Exit status: 0 on success, else the gRPC code number (3 INVALID_ARGUMENT with the
+``health`` exits 1 when the service answers but is not SERVING. Exit status: 0 on
+success, else the gRPC code number (3 INVALID_ARGUMENT with the
 violations on stderr, 4 deadline, 5 not found, 9 admin API disabled, 14 unavailable,
 16 unauthenticated) or 1, so scripts can branch on them.
 """
@@ -22,16 +24,10 @@ import grpc
 from google.protobuf import json_format
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from enrichment_client.admin_cli import COMMANDS as ADMIN_COMMANDS
+from enrichment_client.admin_cli import add_commands
 from enrichment_client.client import EnrichmentClient, TlsConfig, normalise_target, open_channel
-from enrichment_client.errors import EnrichmentClientError, InvalidArgument, translate
-from enrichment_client.pb.enrichment.v1 import admin_pb2, admin_pb2_grpc, enrichment_pb2
-
-#: CLI source names -> enum values ("spotify" -> SOURCE_SPOTIFY).
-SOURCES = {
-    name.removeprefix("SOURCE_").lower(): number
-    for name, number in enrichment_pb2.Source.items()
-    if number != enrichment_pb2.SOURCE_UNSPECIFIED
-}
+from enrichment_client.errors import EnrichmentClientError, InvalidArgument
 
 _EXIT = {
     "INVALID_ARGUMENT": 3,
@@ -70,10 +66,7 @@ def _parser() -> argparse.ArgumentParser:
         default=os.environ.get("ENRICHMENT_ADMIN_TOKEN", ""),
         help="admin bearer token (env ENRICHMENT_ADMIN_TOKEN)",
     )
-    reset = commands.add_parser("reset-breaker", help="reset a source's circuit breaker")
-    reset.add_argument(
-        "--source", default="all", choices=["all", *SOURCES], help="source (default: all)"
-    )
+    add_commands(commands)
     return parser
 
 
@@ -110,28 +103,20 @@ async def _health(args: argparse.Namespace) -> str:
     return json_format.MessageToJson(response, preserving_proto_field_name=True)
 
 
-async def _reset_breaker(args: argparse.Namespace) -> str:
-    source = enrichment_pb2.SOURCE_UNSPECIFIED if args.source == "all" else SOURCES[args.source]
-    metadata = (("authorization", f"Bearer {args.token}"),)
-    async with open_channel(normalise_target(args.target), _tls(args)) as channel:
-        stub = admin_pb2_grpc.EnrichmentAdminServiceStub(channel)
-        request = admin_pb2.ResetBreakerRequest(source=source)
-        try:
-            response = await stub.ResetBreaker(request, timeout=args.timeout, metadata=metadata)
-        except grpc.aio.AioRpcError as exc:
-            raise translate(exc) from None
-    return json_format.MessageToJson(response, preserving_proto_field_name=True)
-
-
-_COMMANDS = {"enrich": _enrich, "health": _health, "reset-breaker": _reset_breaker}
+async def _run(args: argparse.Namespace) -> str:
+    if args.command == "enrich":
+        return await _enrich(args)
+    if args.command == "health":
+        return await _health(args)
+    return await ADMIN_COMMANDS[args.command](args, _tls(args))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Console-script entry point; returns the exit status."""
     args = _parser().parse_args(argv)
-    command = _COMMANDS[args.command]
     try:
-        print(asyncio.run(command(args)))
+        output = asyncio.run(_run(args))
+        print(output)
     except InvalidArgument as exc:
         print(f"enrichment: {exc.code}: {exc.message}", file=sys.stderr)
         for violation in exc.violations:
@@ -140,6 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EnrichmentClientError as exc:
         print(f"enrichment: {exc}", file=sys.stderr)
         return _EXIT.get(exc.code, 1)
+    if args.command == "health" and '"SERVING"' not in output:
+        return 1  # reachable but not serving: a failed check for probes and compose
     return 0
 
 

@@ -8,3 +8,11 @@ if ! command -v promtool >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
 fi
 echo "promtool: $(promtool --version 2>&1 | head -1)"
+# The README's ops recipes (run by tests/integration/test_recipes.py) use sqlite3 and curl.
+missing=()
+for tool in sqlite3 curl; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing ${missing[*]} with apt"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
