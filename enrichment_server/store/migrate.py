@@ -10,6 +10,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection
@@ -19,6 +20,9 @@ from enrichment_server.store.engine import create_engine
 __all__ = ["MIGRATIONS_DIR", "alembic_config", "migrate"]
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+#: Postgres advisory-lock key: replicas starting together migrate one at a time (the
+#: others then find the schema current); the lock ends with the transaction.
+MIGRATION_LOCK_KEY = 0x656E7269636831  # "enrich1"
 
 
 def alembic_config() -> Config:
@@ -39,6 +43,9 @@ async def migrate(url: str) -> None:
     engine = create_engine(url)
     try:
         async with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                lock = sa.text("SELECT pg_advisory_xact_lock(:key)")
+                await connection.execute(lock, {"key": MIGRATION_LOCK_KEY})
             await connection.run_sync(_upgrade, alembic_config())
     finally:
         await engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -97,3 +98,19 @@ def test_migrate_command(tmp_path: Path) -> None:
     assert migrate_main([url]) == 0
     assert (tmp_path / "cli.db").stat().st_size > 0
     assert migrate_main([]) == 2
+
+
+@pytest.mark.integration
+async def test_concurrent_migrations_on_postgres_do_not_race(postgres_url: str) -> None:
+    """Three replicas migrating at once (an advisory lock serialises them) all succeed."""
+    engine = create_engine(postgres_url)
+    async with engine.begin() as conn:
+        tables = "dead_letters, enrichment_status, api_credentials, tracks, alembic_version"
+        await conn.execute(sa.text(f"DROP TABLE IF EXISTS {tables} CASCADE"))
+    await engine.dispose()
+    await asyncio.gather(*(migrate(postgres_url) for _ in range(3)))
+    engine = create_engine(postgres_url)
+    async with engine.connect() as conn:
+        version = (await conn.execute(sa.text("SELECT count(*) FROM alembic_version"))).scalar_one()
+    await engine.dispose()
+    assert version == 1
