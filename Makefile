@@ -10,10 +10,12 @@ BUF_AGAINST ?= .git\#branch=main
 
 install: $(VENV)/.installed node_modules/.installed
 
-$(VENV)/.installed: requirements.lock pyproject.toml
+$(VENV)/.installed: requirements.lock pyproject.toml scrapers/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	# The scrapers are their own distribution (installable without the server).
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e ./scrapers
 	touch $@
 
 # Not `npm ci`: this npm records only the platform packages it can fetch in the lock, and

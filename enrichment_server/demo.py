@@ -6,7 +6,11 @@
    (accents stripped, "feat." spelt differently, "(Original Mix)" and label noise, a
    remix, a typo, a track that does not exist), prints what came back, and sends the
    same rows again to show the cache answering.
-4. Both processes are stopped with SIGTERM (graceful shutdown).
+4. A real Scrapy crawl of a local fixture site (1001tracklists, MixesDB, setlist.fm
+   pages) sends every tracklist entry through the thin-client pipeline into the same
+   server and persists the tracklists in the same SQLite database; the enriched
+   tracklists are printed from that database.
+5. Both processes are stopped with SIGTERM (graceful shutdown).
 """
 
 from __future__ import annotations
@@ -94,7 +98,8 @@ async def _start_server(
         "ENRICHMENT_DEEZER_RATE_PER_S": "50",
         "ENRICHMENT_LOG_FORMAT": "json",
         # Embedded default: a SQLite file (here a fresh one beside the log).
-        "ENRICHMENT_DATABASE_URL": f"sqlite+aiosqlite:///{log_path.with_suffix('.db')}",
+        "ENRICHMENT_DATABASE_URL": _database_url(log_path),
+        "ENRICHMENT_LASTFM_RATE_PER_S": "50",
         "ENRICHMENT_METRICS_HOST": "127.0.0.1",
         "ENRICHMENT_METRICS_PORT": "0",
     }
@@ -103,6 +108,30 @@ async def _start_server(
         return await asyncio.create_subprocess_exec(
             sys.executable, "-m", "enrichment_server", env=env, stderr=log
         )
+
+
+def _database_url(log_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{log_path.with_suffix('.db')}"
+
+
+async def _crawl(target: str, database_url: str) -> None:
+    """Crawl the fixture site through the pipelines; print the enriched tracklists."""
+    from scrapers.demo import crawl_fixture_site, format_row
+
+    print("\ncrawling the local fixture site (1001tracklists, MixesDB, setlist.fm)...")
+    started = time.perf_counter()
+    rows = await crawl_fixture_site(target, database_url)
+    setlist = None
+    for row in rows:
+        if row["setlist"] != setlist:
+            setlist = row["setlist"]
+            print(f"\n{setlist}")
+        print(format_row(row))
+    enriched = sum(1 for row in rows if row["spotify_id"])
+    print(
+        f"\n{len(rows)} tracklist entries crawled in {time.perf_counter() - started:.1f} s,"
+        f" {enriched} with a Spotify id; stored in {database_url}"
+    )
 
 
 def _describe(index: int, query: tuple[str, str, str], response: pb.EnrichResponse) -> str:
@@ -183,6 +212,7 @@ async def demo(port: int, keep_running: bool) -> int:
         )
         print(f"enrichment-server: 127.0.0.1:{port} (log: {log_path})\n")
         status = await _run_sample(f"127.0.0.1:{port}")
+        await _crawl(f"127.0.0.1:{port}", _database_url(log_path))
         if keep_running:
             print(
                 f"\nserving on 127.0.0.1:{port}; try: grpcurl -plaintext 127.0.0.1:{port} list"

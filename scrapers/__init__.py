@@ -1,0 +1,1 @@
+"""Tracklist scrapers: a Scrapy project whose items are enriched by the enrichment service."""

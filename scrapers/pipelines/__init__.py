@@ -1,0 +1,1 @@
+"""Item pipelines: ``enrichment`` (thin client of the service), then ``persistence``."""

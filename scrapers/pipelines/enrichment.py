@@ -1,0 +1,165 @@
+"""``APIEnrichmentPipeline``: the thin client. All enrichment is delegated to the service.
+
+One gRPC channel per crawl (opened in ``open_spider``, closed in ``close_spider``); each
+``TrackItem`` is one ``Enrich`` call awaited inside ``process_item``. Scrapy runs many
+``process_item`` calls at once (``CONCURRENT_ITEMS``), so calls overlap on the channel;
+nothing here is serialised or locked.
+
+When the service cannot be reached (``ServiceUnavailable`` / ``DeadlineExceeded``):
+
+* ``ENRICHMENT_FALLBACK_ENABLED=True``: the item goes on unenriched, marked "pending";
+  the persistence pipeline saves it and the service's scheduler enriches it later.
+* ``False``: the item waits, retrying with jittered exponential backoff until the service
+  answers, so every item leaves the pipeline enriched (Scrapy's backpressure slows the
+  crawl meanwhile; nothing is dropped).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass
+from typing import Any, Protocol, Self
+
+import grpc
+from itemadapter import ItemAdapter
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from enrichment_client import (
+    DeadlineExceeded,
+    EnrichmentClient,
+    InvalidArgument,
+    ServiceUnavailable,
+    make_request,
+    normalise_target,
+    pb,
+)
+from scrapers.items import TrackItem
+from scrapers.pipelines.mapping import apply_response, has_full_metadata, status_name
+
+__all__ = ["APIEnrichmentPipeline", "EnrichmentConfig"]
+
+logger = logging.getLogger(__name__)
+
+#: Reconnect quickly once the service is back (gRPC's default backoff grows to 120 s).
+CHANNEL_OPTIONS = [
+    ("grpc.lb_policy_name", "round_robin"),
+    ("grpc.initial_reconnect_backoff_ms", 200),
+    ("grpc.min_reconnect_backoff_ms", 200),
+    ("grpc.max_reconnect_backoff_ms", 2000),
+]
+
+
+class Stats(Protocol):
+    """The part of Scrapy's stats collector the pipeline uses."""
+
+    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
+        """Add ``count`` to the counter ``key``."""
+
+
+@dataclass(frozen=True, slots=True)
+class EnrichmentConfig:
+    """The pipeline's settings (seed names in brackets)."""
+
+    target: str = "127.0.0.1:50051"  # METADATA_ENRICHMENT_URL
+    timeout_s: float = 30.0  # ENRICHMENT_TIMEOUT
+    fallback_enabled: bool = True  # ENRICHMENT_FALLBACK_ENABLED
+    retry_initial_s: float = 0.5  # ENRICHMENT_RETRY_INITIAL_S
+    retry_max_s: float = 10.0  # ENRICHMENT_RETRY_MAX_S
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> EnrichmentConfig:
+        """Read a Scrapy ``Settings`` object."""
+        return cls(
+            target=settings.get("METADATA_ENRICHMENT_URL") or "127.0.0.1:50051",
+            timeout_s=settings.getfloat("ENRICHMENT_TIMEOUT", 30.0),
+            fallback_enabled=settings.getbool("ENRICHMENT_FALLBACK_ENABLED", True),
+            retry_initial_s=settings.getfloat("ENRICHMENT_RETRY_INITIAL_S", 0.5),
+            retry_max_s=settings.getfloat("ENRICHMENT_RETRY_MAX_S", 10.0),
+        )
+
+
+class APIEnrichmentPipeline:
+    """Enrich ``TrackItem``s through the enrichment service (DELEGATION mode)."""
+
+    def __init__(self, config: EnrichmentConfig, stats: Stats) -> None:
+        self.config = config
+        self.stats = stats
+        self.client: EnrichmentClient | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        """Build from the crawler's settings and stats collector."""
+        assert crawler.stats is not None
+        return cls(EnrichmentConfig.from_settings(crawler.settings), crawler.stats)
+
+    async def open_spider(self) -> None:
+        """Open the crawl's one channel (connected lazily: the service may still be down)."""
+        address = normalise_target(self.config.target)
+        channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+        self.client = EnrichmentClient(channel, self.config.timeout_s)
+        mode = "fallback enabled" if self.config.fallback_enabled else "fallback disabled"
+        logger.info(
+            "APIEnrichmentPipeline initialized in DELEGATION mode (target=%s, timeout=%.1fs, %s)",
+            address,
+            self.config.timeout_s,
+            mode,
+        )
+
+    async def close_spider(self) -> None:
+        """Close the channel."""
+        if self.client is not None:
+            await self.client.close()
+            self.client = None
+
+    async def process_item(self, item: Any) -> Any:
+        """Enrich a ``TrackItem`` (other items pass untouched)."""
+        if not isinstance(item, TrackItem):
+            return item
+        adapter = ItemAdapter(item)
+        if has_full_metadata(adapter):
+            adapter["enrichment_status"] = "skipped"
+            self.stats.inc_value("enrichment/skipped")
+            return item
+        response = await self._enrich(adapter)
+        if response is None:
+            adapter["enrichment_status"] = "pending"
+            self.stats.inc_value("enrichment/pending")
+            return item
+        apply_response(adapter, response)
+        self.stats.inc_value(f"enrichment/{status_name(response)}")
+        return item
+
+    async def _enrich(self, item: ItemAdapter) -> pb.EnrichResponse | None:
+        """The service's answer; None when it is unavailable and fallback is enabled."""
+        assert self.client is not None, "open_spider was not called"
+        delay = self.config.retry_initial_s
+        while True:
+            try:
+                return await self.client.enrich_request(_request(item))
+            except InvalidArgument as exc:
+                self.stats.inc_value("enrichment/invalid")
+                raise DropItem(f"service refused {item.get('track_id')}: {exc}") from None
+            except (ServiceUnavailable, DeadlineExceeded) as exc:
+                self.stats.inc_value("enrichment/unavailable")
+                if self.config.fallback_enabled:
+                    logger.warning("enrichment service unavailable, saving pending: %s", exc)
+                    return None
+                logger.warning("enrichment service unavailable, retrying in %.1fs", delay)
+                self.stats.inc_value("enrichment/retries")
+            await asyncio.sleep(delay * random.uniform(0.5, 1.0))
+            delay = min(delay * 2, self.config.retry_max_s)
+
+
+def _request(item: ItemAdapter) -> pb.EnrichRequest:
+    """The request for an item: its deterministic id plus any identifiers it carries."""
+    return make_request(
+        item["artist_name"],
+        item["track_title"],
+        track_id=item["track_id"],
+        spotify_id=item.get("spotify_id") or None,
+        isrc=item.get("isrc") or None,
+        musicbrainz_id=item.get("musicbrainz_id") or None,
+    )

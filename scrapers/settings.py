@@ -1,0 +1,72 @@
+"""Scrapy settings for every tracklist spider (``SCRAPY_SETTINGS_MODULE=scrapers.settings``).
+
+The seed's names come from the environment (as docker compose sets them) and can be
+overridden per run with ``-s NAME=VALUE``: ``METADATA_ENRICHMENT_URL``,
+``ENRICHMENT_TIMEOUT``, ``ENRICHMENT_FALLBACK_ENABLED`` and ``ENRICHMENT_DATABASE_URL``.
+Each spider's base URL is a setting too, so tests point spiders at a local server.
+"""
+
+from __future__ import annotations
+
+import os
+
+BOT_NAME = "tracklist-scrapers"
+SPIDER_MODULES = ["scrapers.spiders"]
+NEWSPIDER_MODULE = "scrapers.spiders"
+
+# Polite defaults: identify ourselves, obey robots.txt (API spiders switch it off for
+# their API host in custom_settings), adapt the pace to the server's latency.
+USER_AGENT = os.environ.get(
+    "SCRAPERS_USER_AGENT",
+    "tracklist-scrapers/0.1 (+https://github.com/metadata-enrichment; tracklist research bot)",
+)
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+RETRY_TIMES = 3
+HTTPCACHE_ENABLED = False
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+# Items of one page pass the pipelines concurrently (the enrichment calls overlap).
+CONCURRENT_ITEMS = 100
+
+# grpc.aio and SQLAlchemy's asyncio drivers need the asyncio reactor.
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"
+
+# Every spider: enrich (thin client of the service), then persist.
+ITEM_PIPELINES = {
+    "scrapers.pipelines.enrichment.APIEnrichmentPipeline": 300,
+    "scrapers.pipelines.persistence.PersistencePipeline": 800,
+}
+
+# The enrichment service (seed names). "http://host:port" and "host:port" both work.
+METADATA_ENRICHMENT_URL = os.environ.get("METADATA_ENRICHMENT_URL", "127.0.0.1:50051")
+ENRICHMENT_TIMEOUT = float(os.environ.get("ENRICHMENT_TIMEOUT", "30"))
+ENRICHMENT_FALLBACK_ENABLED = os.environ.get("ENRICHMENT_FALLBACK_ENABLED", "true")
+# Fallback disabled: first and longest pause between retries while the service is down.
+ENRICHMENT_RETRY_INITIAL_S = float(os.environ.get("ENRICHMENT_RETRY_INITIAL_S", "0.5"))
+ENRICHMENT_RETRY_MAX_S = float(os.environ.get("ENRICHMENT_RETRY_MAX_S", "10"))
+
+# The database the service uses (its ENRICHMENT_DATABASE_URL semantics).
+ENRICHMENT_DATABASE_URL = os.environ.get(
+    "ENRICHMENT_DATABASE_URL", "sqlite+aiosqlite:///enrichment.db"
+)
+
+# Sources: base URLs (tests point them at 127.0.0.1), start points, credentials.
+TRACKLISTS1001_BASE_URL = os.environ.get(
+    "TRACKLISTS1001_BASE_URL", "https://www.1001tracklists.com"
+)
+TRACKLISTS1001_DJS = ["ericprydz"]
+MIXESDB_BASE_URL = os.environ.get("MIXESDB_BASE_URL", "https://www.mixesdb.com")
+MIXESDB_CATEGORIES = ["Eric Prydz"]
+SETLISTFM_BASE_URL = os.environ.get("SETLISTFM_BASE_URL", "https://api.setlist.fm")
+SETLISTFM_API_KEY = os.environ.get("SETLISTFM_API_KEY", "")
+SETLISTFM_ARTISTS = ["Eric Prydz"]
+# Pages of search results / category listings a spider follows at most.
+SCRAPERS_MAX_PAGES = int(os.environ.get("SCRAPERS_MAX_PAGES", "5"))

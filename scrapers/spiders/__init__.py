@@ -1,0 +1,1 @@
+"""The spiders; each subclasses ``scrapers.spiders.base.TracklistSpider`` (see README)."""

@@ -1,0 +1,1 @@
+"""Tests of the Scrapy project in ``scrapers/``."""

@@ -1,0 +1,36 @@
+"""The demo helper and the pipeline benchmark, against a real server on the sandbox."""
+
+from __future__ import annotations
+
+from enrichment_server.app import running
+from enrichment_server.sandbox.catalogue import load_catalogue
+from enrichment_server.sandbox.runner import Sandbox
+from scrapers.bench_pipeline import bench, fixture_tracks
+from scrapers.demo import crawl_fixture_site, format_row
+from tests.integration.conftest import sandbox_settings
+from tests.scrapers.support import EXPECTED_LINKS, EXPECTED_TRACKS, UNKNOWN_TRACKS
+
+
+async def test_demo_crawl_returns_enriched_rows(database_url: str, sandbox: Sandbox) -> None:
+    """crawl_fixture_site returns every tracklist entry, enriched."""
+    async with running(
+        sandbox_settings(sandbox, database_url=database_url, lastfm_rate_per_s=0.0)
+    ) as app:
+        rows = await crawl_fixture_site(f"127.0.0.1:{app.port}", database_url)
+    print("\n" + "\n".join(format_row(row) for row in rows[:5]))
+    assert len(rows) == EXPECTED_LINKS
+    enriched = {row["track_id"] for row in rows if row["spotify_id"] and row["camelot_key"]}
+    assert len(enriched) == EXPECTED_TRACKS - UNKNOWN_TRACKS
+
+
+async def test_pipeline_throughput_cold_and_warm(sandbox: Sandbox) -> None:
+    """Items/s through the pipeline: the warm (cached) pass beats the cold one."""
+    catalogue = [(t.artist, t.title) for t in load_catalogue().tracks][:200]
+    tracks = fixture_tracks() + catalogue
+    settings = sandbox_settings(sandbox, lastfm_rate_per_s=0.0, record_results=False)
+    async with running(settings) as app:
+        cold, warm = await bench(f"127.0.0.1:{app.port}", tracks, concurrency=100)
+    print(f"\n{cold}\n{warm}")
+    assert cold.items == warm.items == len(tracks)
+    assert warm.items_per_s > cold.items_per_s
+    assert warm.outcomes.get("completed", 0) >= len(catalogue)

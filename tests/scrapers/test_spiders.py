@@ -1,0 +1,136 @@
+"""Every spider: enrichment in its pipelines, a base URL setting, and parsing of fixtures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scrapy.http import HtmlResponse, Request, TextResponse
+from scrapy.settings import Settings
+from scrapy.spiderloader import SpiderLoader
+from scrapy.utils.test import get_crawler
+
+from scrapers import settings as project_settings
+from scrapers.items import SetlistItem, SetlistTrackItem, TrackItem
+from scrapers.spiders.base import TracklistSpider
+from scrapers.spiders.setlistfm import song_line
+
+FIXTURES = Path(__file__).with_name("fixtures")
+ENRICHMENT = "scrapers.pipelines.enrichment.APIEnrichmentPipeline"
+PERSISTENCE = "scrapers.pipelines.persistence.PersistencePipeline"
+
+
+def _loader() -> SpiderLoader:
+    """The project's spider loader."""
+    settings = Settings()
+    settings.setmodule(project_settings)
+    return SpiderLoader.from_settings(settings)
+
+
+SPIDER_NAMES = sorted(_loader().list())
+
+
+def test_the_pattern_spiders_exist() -> None:
+    """The three pattern spiders are registered."""
+    assert {"1001tracklists", "mixesdb", "setlistfm"} <= set(SPIDER_NAMES)
+
+
+@pytest.mark.parametrize("name", SPIDER_NAMES)
+def test_spider_uses_the_enrichment_pipeline(name: str) -> None:
+    """Enrichment runs before persistence in every spider's effective settings."""
+    spider_cls = _loader().load(name)
+    crawler = get_crawler(
+        spider_cls, {k: getattr(project_settings, k) for k in dir(project_settings) if k.isupper()}
+    )
+    pipelines = crawler.settings.getwithbase("ITEM_PIPELINES")
+    assert ENRICHMENT in pipelines
+    assert PERSISTENCE in pipelines
+    assert pipelines[ENRICHMENT] < pipelines[PERSISTENCE]
+
+
+@pytest.mark.parametrize("name", SPIDER_NAMES)
+def test_spider_is_a_tracklist_spider_with_a_base_url(name: str) -> None:
+    """Each spider subclasses TracklistSpider, names a base URL setting and starts async."""
+    spider_cls = _loader().load(name)
+    assert issubclass(spider_cls, TracklistSpider)
+    assert spider_cls.base_url_setting
+    assert hasattr(project_settings, spider_cls.base_url_setting)
+    assert "start" in vars(spider_cls)
+
+
+def _spider(name: str) -> Any:
+    """A spider instance bound to a crawler with the project settings."""
+    crawler = get_crawler(_loader().load(name), {"SETLISTFM_API_KEY": "k"})
+    return crawler.spidercls.from_crawler(crawler)
+
+
+def _html(path: str, url: str) -> HtmlResponse:
+    """A fixture page as a response for ``url``."""
+    return HtmlResponse(url, body=(FIXTURES / path).read_bytes(), request=Request(url))
+
+
+def test_1001tracklists_page() -> None:
+    """The tracklist page yields its setlist, 20 known tracks and the w/ and cue details."""
+    spider = _spider("1001tracklists")
+    path = "1001tracklists/tracklist/2m7xk1/eric-prydz-creamfields-united-kingdom-2019-08-24.html"
+    items = list(spider.parse_tracklist(_html(path, "https://www.1001tracklists.com/x.html")))
+    setlist = items[0]
+    assert isinstance(setlist, SetlistItem)
+    assert setlist["setlist_id"] == "1001tracklists:2m7xk1"
+    assert setlist["date"] == "2019-08-24"
+    assert setlist["track_count"] == 20
+    links = [item for item in items if isinstance(item, SetlistTrackItem)]
+    tracks = [item for item in items if isinstance(item, TrackItem)]
+    assert len(links) == len(tracks) == 20
+    assert (tracks[0]["artist_name"], tracks[0]["track_title"], tracks[0]["label"]) == (
+        "Eric Prydz",
+        "Opus",
+        "PRYDA",
+    )
+    assert links[1]["cue_time"] == "0:04:31"
+    assert links[2]["mashup"] is True
+    assert tracks[3]["featured_artists"] == ["POLIÇA"]
+
+
+def test_mixesdb_page() -> None:
+    """The MediaWiki page's ordered list after "Tracklist" is read with minute cues."""
+    spider = _spider("mixesdb")
+    path = "mixesdb/w/2016-03-26_-_Eric_Prydz_@_Ultra_Music_Festival,_Miami"
+    items = list(spider.parse_mix(_html(path, "https://www.mixesdb.com/w/x")))
+    setlist, links = items[0], [i for i in items if isinstance(i, SetlistTrackItem)]
+    assert setlist["setlist_id"] == "mixesdb:512201"
+    assert setlist["dj_name"] == "Eric Prydz"
+    assert len(links) == 11  # 11 lines, "? - ?" skipped, one "vs." mashup of two tracks
+    assert links[3]["cue_seconds"] == 11 * 60
+    tracks = [i for i in items if isinstance(i, TrackItem)]
+    assert tracks[3]["artist_name"] == "Cirez D"  # a wiki link inside the line
+
+
+def test_setlistfm_songs() -> None:
+    """Covers credit the original artist, "with" is feat., remix info is the version."""
+    assert (
+        song_line({"name": "Opus", "info": "Four Tet Remix"}, "Eric Prydz")
+        == "Eric Prydz - Opus (Four Tet Remix)"
+    )
+    assert (
+        song_line({"name": "Strobe", "cover": {"name": "deadmau5"}}, "Eric Prydz")
+        == "deadmau5 - Strobe"
+    )
+    assert song_line({"name": "X", "with": {"name": "Rob Swire"}}, "A") == "A feat. Rob Swire - X"
+    assert song_line({"name": "", "tape": True}, "A") == ""
+    assert song_line({"name": "Opus", "info": "extended intro"}, "A") == "A - Opus"
+
+
+def test_setlistfm_page() -> None:
+    """A search page yields its setlists and asks for the next page."""
+    spider = _spider("setlistfm")
+    url = "https://api.setlist.fm/rest/1.0/search/setlists?artistName=Eric+Prydz&p=1"
+    body = (FIXTURES / "setlistfm/rest/1.0/search/setlists.p1.json").read_bytes()
+    response = TextResponse(url, body=body, headers={"Content-Type": "application/json"})
+    out = list(spider.parse_search(response, artist="Eric Prydz", page=1))
+    setlists = [item for item in out if isinstance(item, SetlistItem)]
+    assert [s["date"] for s in setlists] == ["2019-07-13", "2019-08-24"]
+    (next_page,) = [item for item in out if isinstance(item, Request)]
+    assert next_page.url.endswith("p=2")
+    assert next_page.headers["x-api-key"] == b"k"
