@@ -6,7 +6,7 @@ BUF := node_modules/.bin/buf
 # buf breaking compares the contract with this git ref (CI sets it to the previous commit).
 BUF_AGAINST ?= .git\#branch=main
 
-.PHONY: install demo test lint fmt proto proto-check buf-breaking ci clean lock services evaluate tools
+.PHONY: install demo test lint fmt proto proto-check buf-breaking ci clean lock services evaluate tools bench
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -63,6 +63,9 @@ proto-check: proto
 
 buf-breaking: install
 	$(BUF) breaking --against '$(BUF_AGAINST)'
+
+bench: install
+	$(BIN)/python -m bench
 
 evaluate: install
 	$(BIN)/python -m tests.evaluation

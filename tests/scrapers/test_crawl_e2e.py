@@ -83,12 +83,24 @@ async def test_service_down_with_fallback_then_scheduler_enriches(
     assert before["tracks"] == before["pending"] == EXPECTED_TRACKS
     assert before["links"] == EXPECTED_LINKS
     assert before["with_spotify_id"] == 0
+    # A fast DLQ too: on a loaded machine an upstream call may time out, and the retry
+    # (not the first attempt) is then what completes the track.
     service = service_settings(
-        sandbox, database_url, workers_enabled=True, scheduler_interval_s=0.2
+        sandbox,
+        database_url,
+        workers_enabled=True,
+        scheduler_interval_s=0.2,
+        dlq_interval_s=0.2,
+        dlq_backoff_base_s=0.2,
     )
     started = time.monotonic()
+    expected = EXPECTED_TRACKS - UNKNOWN_TRACKS
     async with running(service):
-        after = await _wait_for(database_url, lambda c: c["enriched"] == EXPECTED_TRACKS, 30)
+        after = await _wait_for(
+            database_url,
+            lambda c: c["enriched"] == EXPECTED_TRACKS and c["with_spotify_id"] == expected,
+            30,
+        )
     print(f"service started, scheduler after {time.monotonic() - started:.1f}s: {after}")
     assert after["pending"] == 0
     assert after["with_spotify_id"] == EXPECTED_TRACKS - UNKNOWN_TRACKS
