@@ -37,6 +37,7 @@ from enrichment_server.merge import with_overrides
 from enrichment_server.recorder import ThreadedRecorder
 from enrichment_server.redis_store import RedisCache, SharedBreakerHints, redis_client
 from enrichment_server.resilience.registry import BreakerRegistry
+from enrichment_server.results import ResultCache
 from enrichment_server.scheduler import Scheduler
 from enrichment_server.servicer import EnrichmentServicer, ServicerOptions
 from enrichment_server.sources.caller import CACHE_PREFIX
@@ -97,6 +98,8 @@ class App:
             sources,
             Matcher(settings.match_threshold),
             precedence=with_overrides(settings.field_precedence),
+            results=ResultCache(settings.result_cache_max_entries, settings.result_cache_ttl_s),
+            hooks=shared.metrics,
         )
         if settings.record_results:
             self._recorder = ThreadedRecorder(

@@ -170,6 +170,10 @@ class Settings(BaseSettings):
     )
 
     cache_max_entries: int = Field(50_000, ge=0, description="In-process cache size (0: off).")
+    result_cache_max_entries: int = Field(
+        20_000, ge=0, description="Final results kept in process (0: off)."
+    )
+    result_cache_ttl_s: int = Field(3600, ge=0, description="TTL of a kept final result.")
     cache_ttl_search_s: int = Field(7 * 86400, ge=0, description="TTL of search answers.")
     cache_ttl_by_id_s: int = Field(30 * 86400, ge=0, description="TTL of by-id lookups.")
     cache_ttl_isrc_s: int = Field(90 * 86400, ge=0, description="TTL of ISRC lookups.")

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections import OrderedDict
 from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 import structlog
 
-from enrichment_server.domain import EnrichmentRequest, EnrichmentResult
+from enrichment_server.domain import EnrichmentRequest, EnrichmentResult, Status
 from enrichment_server.store import Backoff, Store
 
 log = structlog.get_logger("enrichment.store")
@@ -55,6 +56,18 @@ class StoreRecorder:
             log.exception("store_write_failed", track_id=request.track_id)
 
 
+#: Tracks whose last written final outcome is remembered (to skip identical rewrites).
+WRITTEN_MEMORY = 100_000
+
+
+def _fingerprint(request: EnrichmentRequest, result: EnrichmentResult) -> int | None:
+    """A hash of what a write would store, for final outcomes only (a PARTIAL/FAILED is
+    always written: each one counts an attempt and moves the retry schedule)."""
+    if result.status not in (Status.COMPLETED, Status.NOT_FOUND) or result.errors:
+        return None
+    return hash((request, result.status, result.metadata, tuple(sorted(result.provenance.items()))))
+
+
 class ThreadedRecorder:
     """``StoreRecorder`` on a thread of its own, with its own event loop and engine.
 
@@ -74,6 +87,8 @@ class ThreadedRecorder:
         )
         self._inner: StoreRecorder | None = None
         self._store: Store | None = None
+        self._written: OrderedDict[str, int] = OrderedDict()
+        self.skipped = 0
 
     async def start(self) -> None:
         """Start the thread and open the store on its loop (schema already migrated)."""
@@ -89,10 +104,23 @@ class ThreadedRecorder:
         return self._inner.failures if self._inner is not None else 0
 
     async def record(self, request: EnrichmentRequest, result: EnrichmentResult) -> None:
-        """Write on the writer thread; never raises."""
+        """Write on the writer thread; never raises. A final outcome identical to the last
+        one written for the track is not written again (a hot track would otherwise
+        rewrite the same row on every request: half the hot path, measured)."""
         if self._inner is None:
             raise RuntimeError("ThreadedRecorder.start() was not awaited")
+        fingerprint = _fingerprint(request, result)
+        if fingerprint is not None and self._written.get(request.track_id) == fingerprint:
+            self._written.move_to_end(request.track_id)
+            self.skipped += 1
+            return
+        failures = self._inner.failures
         await self._on_thread(self._inner.record(request, result))
+        if fingerprint is not None and self._inner.failures == failures:
+            self._written[request.track_id] = fingerprint
+            self._written.move_to_end(request.track_id)
+            while len(self._written) > WRITTEN_MEMORY:
+                self._written.popitem(last=False)
 
     async def close(self) -> None:
         """Close the store and stop the thread."""

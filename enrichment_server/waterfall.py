@@ -35,6 +35,7 @@ from enrichment_server.domain import (
 from enrichment_server.errors import UpstreamError
 from enrichment_server.matching import Matcher, NormalisedTrack, normalise
 from enrichment_server.merge import PRECEDENCE, Findings, Precedence, decide_status, merge
+from enrichment_server.results import ResultCache, result_key
 from enrichment_server.sources.caller import CallContext
 from enrichment_server.sources.deezer import DeezerClient, DeezerTrack
 from enrichment_server.sources.describe import (
@@ -50,6 +51,7 @@ from enrichment_server.sources.getsongbpm import GetSongBpmClient
 from enrichment_server.sources.lastfm import LastfmClient
 from enrichment_server.sources.musicbrainz import MbRecording, MusicBrainzClient
 from enrichment_server.sources.spotify import SpotifyClient, SpotifyTrack
+from enrichment_server.telemetry.hooks import Hooks, NullHooks
 
 log = structlog.get_logger(__name__)
 #: Share of the remaining deadline MusicBrainz waits for Spotify's ISRC before searching.
@@ -117,11 +119,15 @@ class Waterfall:
         matcher: Matcher,
         clock: Callable[[], float] = time.monotonic,
         precedence: Precedence = PRECEDENCE,
+        results: ResultCache | None = None,
+        hooks: Hooks | None = None,
     ) -> None:
         self._sources = sources
         self._matcher = matcher
         self._clock = clock
         self._precedence = precedence
+        self._results = results
+        self._hooks: Hooks = hooks or NullHooks()
 
     def _enabled(self) -> list[Source]:
         sources = self._sources
@@ -141,7 +147,22 @@ class Waterfall:
     async def enrich(self, request: EnrichmentRequest, deadline: Deadline) -> EnrichmentResult:
         """Ask every source, merge what they found, and decide the status."""
         started = self._clock()
-        run = _Run(request, normalise(request.artist, request.title), CallContext(deadline))
+        query = normalise(request.artist, request.title)
+        key = result_key(request, query)
+        if self._results is not None and not request.force_refresh:
+            remembered = self._results.get(key, request.track_id)
+            self._hooks.cache_lookup("result", hit=remembered is not None)
+            if remembered is not None:
+                return remembered
+        result = await self._enrich(request, query, deadline, started)
+        if self._results is not None:
+            self._results.put(key, result)
+        return result
+
+    async def _enrich(
+        self, request: EnrichmentRequest, query: NormalisedTrack, deadline: Deadline, started: float
+    ) -> EnrichmentResult:
+        run = _Run(request, query, CallContext(deadline))
         run.ctx.force_refresh = request.force_refresh
         stages = asyncio.gather(
             self._lastfm(run), self._getsongbpm(run), self._identify_and_crossref(run)

@@ -38,8 +38,9 @@ from enrichment_server.telemetry.metrics import Metrics
 from enrichment_server.waterfall import SourceSet
 
 #: Upstreams count arrivals, which jitter by a few ms around our evenly spaced starts;
-#: 2 % slack keeps every 1-second window at or under the published limit.
-RATE_SLACK = 0.98
+#: 5 % slack keeps every 1-second window at or under the published limit (with 2 %, the
+#: bench's sandbox once counted 21 in a second at a limit of 20).
+RATE_SLACK = 0.95
 
 
 @dataclass(slots=True)
@@ -79,8 +80,6 @@ def breaker_config(settings: Settings, source: Source) -> BreakerConfig:
 def _limiter(settings: Settings, shared: Shared, source: Source, rate: float) -> RateLimiter | None:
     if rate <= 0:
         return None
-    # Upstreams count arrivals, which jitter by a few ms around our evenly spaced starts;
-    # 2 % slack keeps every 1-second window at or under the published limit.
     rate *= RATE_SLACK
     if shared.redis is not None:
         key = f"{CACHE_PREFIX}:ratelimit:{source}"

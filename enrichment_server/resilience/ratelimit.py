@@ -19,8 +19,8 @@ from typing import Protocol
 
 from enrichment_server.deadline import Clock, Deadline
 
-#: How late after its slot a request may still go out. Wiring also keeps 2 % slack on
-#: the rate, i.e. 20 ms per second: a tolerance under that keeps every 1-s window at or
+#: How late after its slot a request may still go out. Wiring also keeps 5 % slack on
+#: the rate (50 ms per second): a tolerance well under that keeps every 1-s window at or
 #: under the limit as the upstream counts it.
 LATE_TOLERANCE_S = 0.015
 

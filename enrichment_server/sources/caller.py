@@ -8,12 +8,14 @@ breaker and the limiter; retries also draw on the source's retry budget.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import itertools
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
@@ -119,7 +121,7 @@ class UpstreamCaller:
     ) -> T:
         """The answer to ``lookup``: from the cache, or fetched (and cached) once."""
         endpoint = lookup.key.partition(":")[0]
-        with self._tracer.start_as_current_span(
+        with self._span(
             f"{self.source} {endpoint}",
             kind=SpanKind.CLIENT,
             attributes={"enrichment.source": str(self.source), "enrichment.endpoint": endpoint},
@@ -133,6 +135,15 @@ class UpstreamCaller:
             ctx.network_calls += 1
             ctx.sources_called.add(self.source)
             return await self._fetch(ctx, lookup, adapter, fetch, is_empty)
+
+    def _span(
+        self, name: str, *, kind: SpanKind = SpanKind.INTERNAL, attributes: dict[str, Any]
+    ) -> AbstractContextManager[trace.Span]:
+        """A child span, only inside a sampled trace: creating spans that are dropped cost
+        ~9 % of a hot request (measured by make bench)."""
+        if not trace.get_current_span().is_recording():
+            return contextlib.nullcontext(trace.INVALID_SPAN)
+        return self._tracer.start_as_current_span(name, kind=kind, attributes=attributes)
 
     async def _cached(self, lookup: Lookup, adapter: TypeAdapter[T]) -> tuple[T] | None:
         """The cached answer (in a 1-tuple, since None is a valid answer), if any."""
@@ -180,7 +191,7 @@ class UpstreamCaller:
         self, fetch: Callable[[Deadline], Awaitable[T]], deadline: Deadline, number: int
     ) -> T:
         """One try, in its own span: breaker permit, limiter slot, the HTTP exchange."""
-        with self._tracer.start_as_current_span(
+        with self._span(
             f"{self.source} attempt", attributes={"enrichment.attempt": number}
         ) as span:
             if self.guard is not None:

@@ -106,7 +106,9 @@ async def test_redis_outage_under_load_fails_no_rpc_and_caching_resumes(
     """Redis killed mid-load: every call still answers; after a restart the cache works."""
     tracks = [(t.artist, t.title) for t in load_catalogue().tracks[:30]]
     with RedisServer() as private:
-        async with running(sandbox_settings(sandbox, redis_url=private.url)) as app:
+        # The in-process result cache off: this pins what Redis does and does not answer.
+        settings = sandbox_settings(sandbox, redis_url=private.url, result_cache_max_entries=0)
+        async with running(settings) as app:
             target = f"127.0.0.1:{app.port}"
             async with await EnrichmentClient.connect(target) as client:
                 answers = [await client.enrich(a, t) for a, t in tracks[:10]]
