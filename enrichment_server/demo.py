@@ -1,15 +1,17 @@
 """``enrichment-demo``: the whole path, offline, in real processes.
 
-1. ``enrichment-sandbox`` starts local imitations of Spotify, MusicBrainz and Last.fm.
+1. ``enrichment-sandbox`` starts local imitations of Spotify, MusicBrainz, Last.fm,
+   Deezer and GetSongBPM.
 2. ``enrichment-server`` starts on a free port, configured by the sandbox's settings.
 3. The ``enrichment_client`` sends a sample of scraped-looking rows over ``EnrichBatch``
    (accents stripped, "feat." spelt differently, "(Original Mix)" and label noise, a
    remix, a typo, a track that does not exist), prints what came back, and sends the
    same rows again to show the cache answering.
-4. A real Scrapy crawl of a local fixture site (1001tracklists, MixesDB, setlist.fm
-   pages) sends every tracklist entry through the thin-client pipeline into the same
-   server and persists the tracklists in the same SQLite database; the enriched
-   tracklists are printed from that database.
+4. A real Scrapy crawl of local fixture sites (pages and API answers of all ten
+   sources: 1001tracklists, MixesDB, setlist.fm, Reddit, Mixcloud, ...) sends every
+   tracklist entry through the thin-client pipeline into the same server and persists
+   the tracklists in the same SQLite database; the enriched tracklists are printed
+   from that database. No request leaves the machine (SCRAPERS_LOOPBACK_ONLY).
 5. Both processes are stopped with SIGTERM (graceful shutdown).
 """
 
@@ -118,7 +120,7 @@ async def _crawl(target: str, database_url: str) -> None:
     """Crawl the fixture site through the pipelines; print the enriched tracklists."""
     from scrapers.demo import crawl_fixture_site, format_row
 
-    print("\ncrawling the local fixture site (1001tracklists, MixesDB, setlist.fm)...")
+    print("\ncrawling the local fixture sites of all ten sources...")
     started = time.perf_counter()
     rows = await crawl_fixture_site(target, database_url)
     setlist = None

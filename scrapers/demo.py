@@ -1,12 +1,12 @@
-"""Crawl the local fixture site through both pipelines and return the enriched tracklists.
+"""Crawl the local fixture sites through both pipelines and return the enriched tracklists.
 
-``await crawl_fixture_site(target, database_url)`` serves the recorded pages of
-1001tracklists, MixesDB and setlist.fm on 127.0.0.1, runs a real crawl of the three
-spiders (``python -m scrapers.crawl`` in a subprocess: Scrapy's reactor gets a process of
-its own) with the enrichment service at ``target`` and the database at
-``database_url`` (which must have the service's schema: start the service on it first),
-and returns one row per tracklist entry. CLI:
-``python -m scrapers.demo --target 127.0.0.1:50051 --database-url sqlite+aiosqlite:///enrichment.db``.
+``await crawl_fixture_site(target, database_url)`` serves the recorded pages and API
+answers of every source on 127.0.0.1 and runs a real crawl of every spider
+(``python -m scrapers.crawl`` in a subprocess: Scrapy's reactor gets a process of its
+own) with the enrichment service at ``target`` and the database at ``database_url``
+(which must have the service's schema: start the service on it first); it returns one
+row per tracklist entry. CLI: ``python -m scrapers.demo --target 127.0.0.1:50051
+--database-url sqlite+aiosqlite:///enrichment.db``.
 """
 
 from __future__ import annotations
@@ -59,14 +59,16 @@ async def crawl_fixture_site(
     target: str, database_url: str, *, fixtures: Path = DEFAULT_ROOT
 ) -> list[dict[str, Any]]:
     """Crawl the fixture site into ``database_url`` via the service at ``target``; the rows."""
-    with FixtureSites(fixtures, api_keys={"setlistfm": DEMO_API_KEY}) as sites:
-        urls = sites.base_urls
+    keys = dict.fromkeys(("setlistfm", "soundcloud", "youtube"), DEMO_API_KEY)
+    with FixtureSites(fixtures, api_keys=keys) as sites:
         await _run_crawl(
-            {
-                "TRACKLISTS1001_BASE_URL": urls["1001tracklists"],
-                "MIXESDB_BASE_URL": urls["mixesdb"],
-                "SETLISTFM_BASE_URL": urls["setlistfm"],
+            sites.base_url_settings()
+            | {
                 "SETLISTFM_API_KEY": DEMO_API_KEY,
+                "SOUNDCLOUD_CLIENT_ID": DEMO_API_KEY,
+                "YOUTUBE_API_KEY": DEMO_API_KEY,
+                # Every spider points at the fixture site; this guarantees it.
+                "SCRAPERS_LOOPBACK_ONLY": "true",
                 "METADATA_ENRICHMENT_URL": target,
                 "ENRICHMENT_DATABASE_URL": database_url,
                 "DOWNLOAD_DELAY": "0",

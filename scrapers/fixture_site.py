@@ -7,14 +7,20 @@
         sites.base_urls["mixesdb"]    # "http://127.0.0.1:<port>"
 
 URL -> file: ``/a/b`` is ``<site>/a/b``, else ``<site>/a/b.html`` / ``.json``;
-``/a/`` is ``<site>/a/index.html``; a ``p=N`` query (API pagination) picks
-``<site>/a/b.pN.json``. A site with an API key answers 403 without ``x-api-key``.
+``/a/`` is ``<site>/a/index.html`` (or ``<site>/a.json``); a paging query parameter
+(``p``, ``page``, ``offset``, ``after``, ``pageToken``) picks ``<site>/a/b.<param><value>.json``
+first (``?p=2`` -> ``b.p2.json``, ``search.json?after=t3_x`` -> ``search.aftert3_x.json``).
+A GraphQL ``POST`` answers ``<path>/<operationName>[.<variables.id>].json``. A site with an
+API key answers 403 unless the request carries it as ``x-api-key`` header or as a ``key``
+/ ``client_id`` query parameter (YouTube, SoundCloud). ``BASE_URL_SETTINGS`` names the
+setting each site's spider reads its base URL from.
 Used by the tests and by ``scrapers.demo``; never by a real crawl.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,7 +29,7 @@ from types import TracebackType
 from typing import Self
 from urllib.parse import parse_qs, unquote, urlsplit
 
-__all__ = ["DEFAULT_ROOT", "FixtureSites"]
+__all__ = ["BASE_URL_SETTINGS", "DEFAULT_ROOT", "FixtureSites"]
 
 #: The fixtures in a source checkout.
 DEFAULT_ROOT = Path(__file__).resolve().parents[1] / "tests" / "scrapers" / "fixtures"
@@ -31,6 +37,23 @@ CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".json": "application/json",
     ".txt": "text/plain",
+}
+#: Query parameters that page through an API listing, in the order they are looked for.
+PAGING = ("p", "page", "offset", "after", "pageToken")
+#: Query parameters that may carry a site's API key instead of the ``x-api-key`` header.
+KEY_PARAMS = ("key", "client_id")
+#: Fixture site -> the setting its spider reads the base URL from.
+BASE_URL_SETTINGS = {
+    "1001tracklists": "TRACKLISTS1001_BASE_URL",
+    "mixesdb": "MIXESDB_BASE_URL",
+    "setlistfm": "SETLISTFM_BASE_URL",
+    "reddit": "REDDIT_BASE_URL",
+    "mixcloud": "MIXCLOUD_BASE_URL",
+    "livetracklist": "LIVETRACKLIST_BASE_URL",
+    "residentadvisor": "RESIDENTADVISOR_BASE_URL",
+    "soundcloud": "SOUNDCLOUD_BASE_URL",
+    "youtube": "YOUTUBE_BASE_URL",
+    "internetarchive": "INTERNETARCHIVE_BASE_URL",
 }
 
 
@@ -52,28 +75,60 @@ class _Site(ThreadingHTTPServer):
         base = (self.directory / relative).resolve()
         if not base.is_relative_to(self.directory.resolve()):
             return None
-        page = parse_qs(query).get("p", [""])[0]
-        candidates = [base.with_name(f"{base.name}.p{page}.json")] if page else []
+        candidates = [base.with_name(name) for name in _paged_names(base.name, query)]
         candidates += [base / "index.html", base, base.with_name(base.name + ".html")]
         candidates.append(base.with_name(base.name + ".json"))
         return next((c for c in candidates if c.is_file()), None)
 
 
+def _paged_names(name: str, query: str) -> list[str]:
+    """The file of a paged request: ``search.json?after=t3_x`` -> ``search.aftert3_x.json``."""
+    params = parse_qs(query)
+    stem = name.removesuffix(".json")
+    for param in PAGING:
+        if value := params.get(param, [""])[0]:
+            return [f"{stem}.{param}{re.sub(r'[^A-Za-z0-9_-]', '', value)}.json"]
+    return []
+
+
+def _graphql_path(path: str, body: bytes) -> str:
+    """The fixture path of a GraphQL POST: ``<path>/<operationName>[.<variables.id>]``."""
+    try:
+        payload = json.loads(body or b"{}")
+    except ValueError:
+        return path
+    operation = str(payload.get("operationName") or "query")
+    ident = (payload.get("variables") or {}).get("id")
+    return f"{path.rstrip('/')}/{operation}" + (f".{ident}" if ident is not None else "")
+
+
 class _Handler(BaseHTTPRequestHandler):
-    """GET only; files as they are on disk."""
+    """GET, and POST for GraphQL; files as they are on disk."""
 
     server: _Site
 
     def do_GET(self) -> None:
         """Serve the file for the path, 403 without the API key, 404 otherwise."""
         url = urlsplit(self.path)
-        self.server.requests.append((url.path, self.headers.get("User-Agent", "")))
+        self._answer(url.path, url.query)
+
+    def do_POST(self) -> None:
+        """A GraphQL POST: the file named by the operation (and its ``id`` variable)."""
+        url = urlsplit(self.path)
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self._answer(url.path, url.query, _graphql_path(url.path, body))
+
+    def _answer(self, path: str, query: str, file_path: str | None = None) -> None:
+        """Log the request, check the API key, send the file (or 404)."""
+        self.server.requests.append((path, self.headers.get("User-Agent", "")))
         time.sleep(self.server.latency_s)
         key = self.server.api_key
-        if key and url.path != "/robots.txt" and self.headers.get("x-api-key") != key:
+        params = parse_qs(query)
+        given = [self.headers.get("x-api-key")] + [params.get(p, [""])[0] for p in KEY_PARAMS]
+        if key and path != "/robots.txt" and key not in given:
             self._send(403, b'{"code":403,"message":"Forbidden"}', ".json")
             return
-        found = self.server.resolve(url.path, url.query)
+        found = self.server.resolve(file_path or path, query)
         if found is None:
             self._send(404, b"not found", ".txt")
             return
@@ -110,6 +165,13 @@ class FixtureSites:
         self._threads = [
             threading.Thread(target=s.serve_forever, daemon=True) for s in self.sites.values()
         ]
+
+    def base_url_settings(self) -> dict[str, str]:
+        """``<SOURCE>_BASE_URL`` -> this run's URL, for every site with a known setting."""
+        urls = self.base_urls
+        return {
+            BASE_URL_SETTINGS[name]: url for name, url in urls.items() if name in BASE_URL_SETTINGS
+        }
 
     @property
     def base_urls(self) -> dict[str, str]:

@@ -39,6 +39,10 @@ CONCURRENT_ITEMS = 100
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 
+# SCRAPERS_LOOPBACK_ONLY=True (demo, tests) refuses any request off this machine.
+SCRAPERS_LOOPBACK_ONLY = False
+DOWNLOADER_MIDDLEWARES = {"scrapers.middlewares.LoopbackOnlyMiddleware": 50}
+
 # Every spider: enrich (thin client of the service), then persist.
 ITEM_PIPELINES = {
     "scrapers.pipelines.enrichment.APIEnrichmentPipeline": 300,
@@ -68,5 +72,24 @@ MIXESDB_CATEGORIES = ["Eric Prydz"]
 SETLISTFM_BASE_URL = os.environ.get("SETLISTFM_BASE_URL", "https://api.setlist.fm")
 SETLISTFM_API_KEY = os.environ.get("SETLISTFM_API_KEY", "")
 SETLISTFM_ARTISTS = ["Eric Prydz"]
+# Reddit public JSON (no key; an identifying USER_AGENT is required): subreddit searches.
+REDDIT_BASE_URL = os.environ.get("REDDIT_BASE_URL", "https://www.reddit.com")
+REDDIT_SUBREDDITS = ["EricPrydz"]
+REDDIT_QUERY = "tracklist"
+MIXCLOUD_BASE_URL = os.environ.get("MIXCLOUD_BASE_URL", "https://api.mixcloud.com")
+MIXCLOUD_USERS = ["ericprydz"]
+LIVETRACKLIST_BASE_URL = os.environ.get("LIVETRACKLIST_BASE_URL", "https://www.livetracklist.com")
+LIVETRACKLIST_ARTISTS = ["eric-prydz"]
+# ra.co's website GraphQL endpoint (POST /graphql); RA podcasts carry tracklists.
+RESIDENTADVISOR_BASE_URL = os.environ.get("RESIDENTADVISOR_BASE_URL", "https://ra.co")
+RESIDENTADVISOR_PODCAST_LIMIT = 20
+SOUNDCLOUD_BASE_URL = os.environ.get("SOUNDCLOUD_BASE_URL", "https://api-v2.soundcloud.com")
+SOUNDCLOUD_CLIENT_ID = os.environ.get("SOUNDCLOUD_CLIENT_ID", "")
+SOUNDCLOUD_USERS = ["ericprydz"]
+YOUTUBE_BASE_URL = os.environ.get("YOUTUBE_BASE_URL", "https://www.googleapis.com")
+YOUTUBE_API_KEY = os.environ.get("YOUTUBE_API_KEY", "")
+YOUTUBE_QUERIES = ["Eric Prydz live set tracklist"]
+INTERNETARCHIVE_BASE_URL = os.environ.get("INTERNETARCHIVE_BASE_URL", "https://archive.org")
+INTERNETARCHIVE_QUERIES = ['"Eric Prydz" AND mediatype:(audio)']
 # Pages of search results / category listings a spider follows at most.
 SCRAPERS_MAX_PAGES = int(os.environ.get("SCRAPERS_MAX_PAGES", "5"))

@@ -10,13 +10,13 @@ import pytest
 from enrichment_server.sandbox.runner import Sandbox
 from enrichment_server.store import migrate
 from scrapers.fixture_site import FixtureSites
-from tests.scrapers.support import API_KEY
+from tests.scrapers.support import API_KEYS
 
 
 @pytest.fixture
 def fixture_sites() -> Iterator[FixtureSites]:
     """The recorded tracklist sites, one loopback port each."""
-    with FixtureSites(api_keys={"setlistfm": API_KEY}) as sites:
+    with FixtureSites(api_keys=API_KEYS) as sites:
         yield sites
 
 

@@ -23,9 +23,11 @@ from tests.integration.processes import SERVER, wait_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "test-setlistfm-key"
+#: The fixture sites that refuse requests without the key (header or query parameter).
+API_KEYS = {"setlistfm": API_KEY, "soundcloud": API_KEY, "youtube": API_KEY}
 #: What the fixture site holds: tracklist links and distinct identifiable tracks.
-EXPECTED_LINKS = 60
-EXPECTED_TRACKS = 37
+EXPECTED_LINKS = 112
+EXPECTED_TRACKS = 61
 #: Fixture tracks the service answers NOT_FOUND ("Moonlit Harbour Collective", absent
 #: from the catalogue, and "Eric Prydz vs. Pryda - Power Drive", credited to Pryda alone).
 UNKNOWN_TRACKS = 2
@@ -46,14 +48,13 @@ class CrawlResult:
 
 def site_settings(sites: FixtureSites) -> dict[str, str]:
     """Settings pointing every spider at the fixture sites, without politeness delays."""
-    urls = sites.base_urls
-    return {
-        "TRACKLISTS1001_BASE_URL": urls["1001tracklists"],
-        "MIXESDB_BASE_URL": urls["mixesdb"],
-        "SETLISTFM_BASE_URL": urls["setlistfm"],
+    return sites.base_url_settings() | {
         "SETLISTFM_API_KEY": API_KEY,
+        "SOUNDCLOUD_CLIENT_ID": API_KEY,
+        "YOUTUBE_API_KEY": API_KEY,
         "DOWNLOAD_DELAY": "0",
         "AUTOTHROTTLE_ENABLED": "false",
+        "SCRAPERS_LOOPBACK_ONLY": "true",
     }
 
 

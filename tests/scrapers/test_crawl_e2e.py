@@ -16,6 +16,7 @@ from scrapers.fixture_site import FixtureSites
 from tests.integration.conftest import sandbox_settings
 from tests.integration.processes import free_port
 from tests.scrapers.support import (
+    API_KEYS,
     EXPECTED_LINKS,
     EXPECTED_TRACKS,
     UNKNOWN_TRACKS,
@@ -26,7 +27,18 @@ from tests.scrapers.support import (
     site_settings,
 )
 
-SPIDERS = ("1001tracklists", "mixesdb", "setlistfm")
+SPIDERS = (
+    "1001tracklists",
+    "internetarchive",
+    "livetracklist",
+    "mixcloud",
+    "mixesdb",
+    "reddit",
+    "residentadvisor",
+    "setlistfm",
+    "soundcloud",
+    "youtube",
+)
 
 
 def service_settings(sandbox: Sandbox, database_url: str, **overrides: object) -> Settings:
@@ -61,7 +73,7 @@ async def test_crawl_enriches_into_the_database(
     assert found["with_bpm_key_camelot"] == EXPECTED_TRACKS - UNKNOWN_TRACKS
     assert found["pending"] == 0
     assert result.stat("enrichment/unavailable") == 0
-    agents = {agent for _, agent in fixture_sites.requests("mixesdb")}
+    agents = {a for site in ("mixesdb", "reddit") for _, a in fixture_sites.requests(site)}
     assert all(agent.startswith("tracklist-scrapers/") for agent in agents)
 
 
@@ -114,7 +126,7 @@ async def test_service_killed_mid_crawl_without_fallback_loses_nothing(
     port = free_port()
     env = server_env(sandbox, database_url, port)
     log = tmp_path / "server.log"
-    with FixtureSites(api_keys={"setlistfm": "test-setlistfm-key"}, latency_s=0.15) as sites:
+    with FixtureSites(api_keys=API_KEYS, latency_s=0.15) as sites:
         settings = site_settings(sites) | {
             "METADATA_ENRICHMENT_URL": f"127.0.0.1:{port}",
             "ENRICHMENT_FALLBACK_ENABLED": "false",

@@ -1,0 +1,87 @@
+"""YouTube Data API v3 (JSON): ``https://www.googleapis.com/youtube/v3``, ``key=`` per request.
+
+``search?part=snippet&type=video&q=...`` finds videos (``items[].id.videoId``,
+``nextPageToken``); its snippets cut descriptions short, so ``videos?part=snippet&id=a,b``
+then returns each video (``items[].id``, ``snippet.title``, ``snippet.description``,
+``snippet.channelTitle``, ``snippet.publishedAt``). Sets keep their tracklist in the
+description, usually as chapters ("00:00 Artist - Title"), read by
+``spiders.description``. ``YOUTUBE_API_KEY`` is required (the spider closes without
+one); a search costs 100 quota units of the daily 10,000: ``DOWNLOAD_DELAY`` 1.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import urlencode
+
+import scrapy
+from scrapy.exceptions import CloseSpider
+from scrapy.http import Response
+
+from scrapers.spiders.base import TracklistSpider
+from scrapers.spiders.description import tracklist_lines
+
+__all__ = ["YouTubeSpider"]
+
+
+class YouTubeSpider(TracklistSpider):
+    """Videos found by the searches in ``YOUTUBE_QUERIES`` (or ``-a query=...``)."""
+
+    name = "youtube"
+    base_url_setting = "YOUTUBE_BASE_URL"
+    default_base_url = "https://www.googleapis.com"
+    custom_settings = {"ROBOTSTXT_OBEY": False, "DOWNLOAD_DELAY": 1.0}  # noqa: RUF012
+
+    async def start(self) -> AsyncIterator[Any]:
+        """The first search page per query."""
+        if not self.settings.get("YOUTUBE_API_KEY"):
+            raise CloseSpider("YOUTUBE_API_KEY is not set")
+        chosen = getattr(self, "query", None)  # -a query=...
+        for query in [chosen] if chosen else self.settings.getlist("YOUTUBE_QUERIES"):
+            yield self._search(query, None, 1)
+
+    def _api(self, method: str, params: dict[str, Any]) -> str:
+        """An API URL with ``params`` and the key."""
+        query = urlencode({**params, "key": self.settings.get("YOUTUBE_API_KEY")})
+        return self.url(f"/youtube/v3/{method}?{query}")
+
+    def _search(self, query: str, token: str | None, page: int) -> scrapy.Request:
+        """One search result page."""
+        params = {"part": "snippet", "type": "video", "maxResults": 25, "q": query}
+        if token:
+            params["pageToken"] = token
+        return scrapy.Request(
+            self._api("search", params),
+            callback=self.parse_search,
+            cb_kwargs={"query": query, "page": page},
+        )
+
+    def parse_search(self, response: Response, query: str, page: int) -> Iterator[Any]:
+        """The full videos of a result page, then the next page."""
+        data = json.loads(response.body)
+        ids = [item["id"]["videoId"] for item in data.get("items", []) if "videoId" in item["id"]]
+        if ids:
+            params = {"part": "snippet", "id": ",".join(ids)}
+            yield scrapy.Request(self._api("videos", params), callback=self.parse_videos)
+        token = data.get("nextPageToken")
+        if token and page < self.max_pages:
+            yield self._search(query, token, page + 1)
+
+    def parse_videos(self, response: Response) -> Iterator[Any]:
+        """Every video whose description holds a tracklist."""
+        for video in json.loads(response.body).get("items", []):
+            snippet = video.get("snippet") or {}
+            lines = tracklist_lines(str(snippet.get("description") or ""))
+            if not lines:
+                continue
+            published = str(snippet.get("publishedAt") or "")
+            yield from self.setlist_items(
+                source_id=str(video["id"]),
+                url=f"https://www.youtube.com/watch?v={video['id']}",
+                lines=lines,
+                name=snippet.get("title"),
+                dj_name=snippet.get("channelTitle"),
+                date=published[:10] if len(published) >= 10 else None,
+            )
