@@ -27,6 +27,10 @@ T = TypeVar("T")
 class Recorder(Protocol):
     """Where results go."""
 
+    def already_written(self, request: EnrichmentRequest, result: EnrichmentResult) -> bool:
+        """True when recording this result would change nothing (skip it)."""
+        ...
+
     async def record(self, request: EnrichmentRequest, result: EnrichmentResult) -> None:
         """Persist one result; never raises."""
         ...
@@ -40,6 +44,10 @@ class StoreRecorder:
         self._max_attempts = max_attempts
         self._backoff = backoff
         self.failures = 0
+
+    def already_written(self, request: EnrichmentRequest, result: EnrichmentResult) -> bool:
+        """Every result is written."""
+        return False
 
     async def record(self, request: EnrichmentRequest, result: EnrichmentResult) -> None:
         """Write the result; log (never raise) when the database fails."""
@@ -103,17 +111,24 @@ class ThreadedRecorder:
         """Writes that failed (logged, not raised)."""
         return self._inner.failures if self._inner is not None else 0
 
+    def already_written(self, request: EnrichmentRequest, result: EnrichmentResult) -> bool:
+        """True when this final outcome is exactly the last one written for the track (a
+        hot track would otherwise rewrite the same row on every request: half the hot
+        path, measured); the caller then skips the write without scheduling anything."""
+        fingerprint = _fingerprint(request, result)
+        if fingerprint is None or self._written.get(request.track_id) != fingerprint:
+            return False
+        self._written.move_to_end(request.track_id)
+        self.skipped += 1
+        return True
+
     async def record(self, request: EnrichmentRequest, result: EnrichmentResult) -> None:
-        """Write on the writer thread; never raises. A final outcome identical to the last
-        one written for the track is not written again (a hot track would otherwise
-        rewrite the same row on every request: half the hot path, measured)."""
+        """Write on the writer thread; never raises; identical final outcomes once only."""
         if self._inner is None:
             raise RuntimeError("ThreadedRecorder.start() was not awaited")
-        fingerprint = _fingerprint(request, result)
-        if fingerprint is not None and self._written.get(request.track_id) == fingerprint:
-            self._written.move_to_end(request.track_id)
-            self.skipped += 1
+        if self.already_written(request, result):
             return
+        fingerprint = _fingerprint(request, result)
         failures = self._inner.failures
         await self._on_thread(self._inner.record(request, result))
         if fingerprint is not None and self._inner.failures == failures:

@@ -158,7 +158,7 @@ class EnrichmentServicer(pb_grpc.EnrichmentServiceServicer):
         allows, else the write finishes in the background (never past the deadline)."""
         self._hooks.task_finished(str(result.status), result.duration_s)
         _log_result(result, **extra)
-        if self._recorder is None:
+        if self._recorder is None or self._recorder.already_written(request, result):
             return
         write = asyncio.ensure_future(self._recorder.record(request, result))
         self._writes.add(write)
