@@ -11,9 +11,16 @@ Run: ``.venv/bin/python scripts/validate_deploy.py`` (exit 0: every check passed
   security contexts, selectors that select, a grace period covering preStop + drain + grace...;
 * every ``ENRICHMENT_*`` variable set in the manifests or compose.yaml is in the README's
   configuration table;
+* the scraper CronJobs: one per spider (the ``name`` of each ``scrapers/spiders`` class), each
+  running ``tracklist-crawl <spider>``, ``concurrencyPolicy: Forbid``, staggered schedules,
+  admitted by the server's NetworkPolicy, the headless Service as ``METADATA_ENRICHMENT_URL``,
+  the database URL and keys from a rendered Secret, only variables the scrapers' settings read;
 * each Dockerfile's COPY sources exist and survive its .dockerignore, its ENTRYPOINT and
-  HEALTHCHECK run console scripts of ``[project.scripts]``; compose services run console
-  scripts too, and their mounts, ports and Prometheus wiring line up.
+  HEALTHCHECK run console scripts of its distribution's ``[project.scripts]`` (the server's
+  pyproject.toml, or ``scrapers/pyproject.toml``), its dependencies are pinned in
+  requirements.lock, and the scrapers image never copies the server; compose services run
+  console scripts too (a scraper service: spider names, in a profile), and their mounts, ports
+  and Prometheus wiring line up.
 
 ``tests/unit/test_deploy.py`` calls the same functions.
 """
@@ -21,6 +28,7 @@ Run: ``.venv/bin/python scripts/validate_deploy.py`` (exit 0: every check passed
 from __future__ import annotations
 
 import argparse
+import ast
 import fnmatch
 import json
 import re
@@ -45,7 +53,10 @@ PYPROJECT = ROOT / "pyproject.toml"
 LOCK = ROOT / "requirements.lock"
 COMPOSE = ROOT / "compose.yaml"
 ALERTS = ROOT / "monitoring" / "prometheus" / "alerts" / "enrichment-alerts.yml"
-DOCKERFILES = (ROOT / "deploy" / "server.Dockerfile",)
+SCRAPERS = ROOT / "scrapers"
+SCRAPERS_PYPROJECT = SCRAPERS / "pyproject.toml"
+SCRAPERS_SETTINGS = SCRAPERS / "settings.py"
+SPIDERS = SCRAPERS / "spiders"
 #: Kustomization directories rendered and validated, relative to ``k8s/``.
 KUSTOMIZATIONS = ("base", "overlays/dev", "overlays/prod")
 #: Kubernetes versions the rendered output is validated against (kubernetes-validate bundles
@@ -56,6 +67,11 @@ SERVER_CONTAINER = "server"
 HEADLESS_SERVICE = "enrichment-headless"
 #: Variables the manifests may set that the server reads (besides the README table's).
 ENV_PREFIXES = ("ENRICHMENT_", "OTEL_")
+#: The label the server's NetworkPolicy admits to gRPC; it marks the scraper pods.
+SCRAPER_LABEL = ("app.kubernetes.io/component", "scraper")
+SCRAPER_COMMAND = "tracklist-crawl"
+#: Process variables a scraper container may set besides the settings it reads.
+SCRAPER_PROCESS_VARIABLES = frozenset({"POD_NAMESPACE", "HOME", "TMPDIR", "SCRAPY_SETTINGS_MODULE"})
 
 
 class ToolMissing(RuntimeError):
@@ -65,10 +81,42 @@ class ToolMissing(RuntimeError):
 # --------------------------------------------------------------------------- project facts
 
 
-def console_scripts() -> set[str]:
-    """The names of ``[project.scripts]`` in pyproject.toml."""
-    with PYPROJECT.open("rb") as f:
+def console_scripts(pyproject: Path = PYPROJECT) -> set[str]:
+    """The names of ``[project.scripts]`` in a pyproject.toml (the server's by default)."""
+    with pyproject.open("rb") as f:
         return set(tomllib.load(f)["project"]["scripts"])
+
+
+def spider_names() -> list[str]:
+    """The ``name`` of every spider class in ``scrapers/spiders`` (class-level string)."""
+    names = []
+    for module in sorted(SPIDERS.glob("*.py")):
+        tree = ast.parse(module.read_text("utf-8"))
+        for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+            for stmt in cls.body:
+                if (
+                    isinstance(stmt, ast.Assign)
+                    and [getattr(t, "id", None) for t in stmt.targets] == ["name"]
+                    and isinstance(stmt.value, ast.Constant)
+                    and isinstance(stmt.value.value, str)
+                ):
+                    names.append(stmt.value.value)
+    return names
+
+
+def scraper_variables() -> set[str]:
+    """The environment variables ``scrapers/settings.py`` reads (``os.environ.get("NAME")``)."""
+    names = set()
+    for node in ast.walk(ast.parse(SCRAPERS_SETTINGS.read_text("utf-8"))):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and ast.unparse(node.func) in {"os.environ.get", "os.getenv"}
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
+            names.add(str(node.args[0].value))
+    return names
 
 
 def readme_variables() -> set[str]:
@@ -80,10 +128,15 @@ def _normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def check_lock_pins_runtime() -> list[str]:
-    """Every ``[project].dependencies`` entry is pinned (``==``) in requirements.lock."""
-    with PYPROJECT.open("rb") as f:
-        deps = tomllib.load(f)["project"]["dependencies"]
+def check_lock_pins_runtime(
+    pyproject: Path = PYPROJECT, skip: Sequence[str] = (), deps: Sequence[str] | None = None
+) -> list[str]:
+    """Every ``[project].dependencies`` entry (of the server's pyproject.toml by default, or
+    ``deps``) is pinned (``==``) in requirements.lock, except the ``skip`` names."""
+    if deps is None:
+        with pyproject.open("rb") as f:
+            deps = list(tomllib.load(f)["project"]["dependencies"])
+    skipped = {_normalise(name) for name in skip}
     pinned = {
         _normalise(line.split("==", 1)[0])
         for line in LOCK.read_text("utf-8").splitlines()
@@ -92,7 +145,7 @@ def check_lock_pins_runtime() -> list[str]:
     problems = []
     for dep in deps:
         name = _normalise(re.split(r"[\[<>=!~;\s]", dep, maxsplit=1)[0])
-        if name not in pinned:
+        if name not in pinned and name not in skipped:
             problems.append(f"requirements.lock: runtime dependency {name!r} is not pinned")
     return problems
 
@@ -465,12 +518,15 @@ def check_wiring(objs: Sequence[Mapping[str, Any]]) -> list[str]:  # noqa: C901 
 
 
 def manifest_variables(objs: Sequence[Mapping[str, Any]]) -> set[str]:
-    """Every server-setting name the rendered objects set (ConfigMap/Secret keys, env names)."""
+    """Every server-setting name the rendered objects set (ConfigMap/Secret keys, env names);
+    the scraper pods' variables are the scrapers' settings (:func:`check_scrapers`)."""
     names: set[str] = set()
     for o in objs:
         if o["kind"] in {"ConfigMap", "Secret"}:
             names |= set(o.get("data", {})) | set(o.get("stringData", {}))
     for _, template in _pod_templates(objs):
+        if is_scraper(template):
+            continue
         for c in template["spec"]["containers"]:
             names |= {e["name"] for e in c.get("env", [])}
     return {n for n in names if n.startswith(ENV_PREFIXES)}
@@ -485,10 +541,145 @@ def check_variables(names: set[str], where: str) -> list[str]:
     ]
 
 
+# --------------------------------------------------------------------------- scrapers
+
+
+def is_scraper(template: Mapping[str, Any]) -> bool:
+    """Whether a pod template carries the scraper label."""
+    key, value = SCRAPER_LABEL
+    return bool(template.get("metadata", {}).get("labels", {}).get(key) == value)
+
+
+def scraper_cronjobs(objs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The CronJobs whose pods are scrapers."""
+    return [
+        dict(o)
+        for o in objs
+        if o["kind"] == "CronJob" and is_scraper(o["spec"]["jobTemplate"]["spec"]["template"])
+    ]
+
+
+def expand_env(container: Mapping[str, Any], namespace: str) -> dict[str, str]:
+    """A container's literal ``env`` values with ``$(VAR)`` references to earlier variables
+    expanded as the kubelet does (``fieldRef: metadata.namespace`` is ``namespace``)."""
+    env: dict[str, str] = {}
+    for item in container.get("env", []):
+        field = item.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
+        if field == "metadata.namespace":
+            env[item["name"]] = namespace
+        elif "value" in item:
+            env[item["name"]] = re.sub(
+                r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)",
+                lambda m: env.get(m.group(1), m.group(0)),
+                str(item["value"]),
+            )
+    return env
+
+
+def _secret_refs(container: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        item["name"]: dict(item["valueFrom"]["secretKeyRef"])
+        for item in container.get("env", [])
+        if "secretKeyRef" in item.get("valueFrom", {})
+    }
+
+
+def check_scrapers(objs: Sequence[Mapping[str, Any]]) -> list[str]:  # noqa: C901 - a checklist
+    """One CronJob per spider running ``tracklist-crawl <spider>``, wired to the server."""
+    problems: list[str] = []
+    spiders = spider_names()
+    scripts = console_scripts(SCRAPERS_PYPROJECT)
+    cronjobs = scraper_cronjobs(objs)
+    grpc_port = container_port(
+        server_container(find(objs, "Deployment", SERVER_DEPLOYMENT)), "grpc"
+    )
+    secrets = {o["metadata"]["name"]: set(o.get("data", {})) for o in objs if o["kind"] == "Secret"}
+    policy = find(objs, "NetworkPolicy", SERVER_DEPLOYMENT)
+    admitted = [
+        peer["podSelector"].get("matchLabels", {})
+        for rule in policy["spec"].get("ingress", [])
+        if any(p.get("port") == grpc_port for p in rule.get("ports", []))
+        for peer in rule.get("from", [])
+        if "podSelector" in peer
+    ]
+    run: list[str] = []
+    schedules: list[str] = []
+    for cronjob in cronjobs:
+        where = f"CronJob/{cronjob['metadata']['name']}"
+        spec = cronjob["spec"]
+        template = spec["jobTemplate"]["spec"]["template"]
+        namespace = str(cronjob["metadata"].get("namespace", ""))
+        schedules.append(str(spec.get("schedule")))
+        if spec.get("concurrencyPolicy") != "Forbid":
+            problems.append(f"{where}: concurrencyPolicy is not Forbid")
+        if not any(_labels_match(a, template["metadata"]["labels"]) for a in admitted):
+            problems.append(f"{where}: the server's NetworkPolicy does not admit its pods")
+        if template["spec"].get("enableServiceLinks") is not False:
+            problems.append(f"{where}: enableServiceLinks is not false")
+        containers = template["spec"]["containers"]
+        if len(containers) != 1:
+            problems.append(f"{where}: expected one container")
+            continue
+        container = containers[0]
+        argv = [*container.get("command", []), *container.get("args", [])]
+        if len(argv) != 2 or argv[0] != SCRAPER_COMMAND or argv[0] not in scripts:
+            problems.append(f"{where}: runs {argv}, not [{SCRAPER_COMMAND!r}, <spider>]")
+        elif argv[1] not in spiders:
+            problems.append(f"{where}: {argv[1]!r} is no spider name")
+        else:
+            run.append(argv[1])
+        env = expand_env(container, namespace)
+        url = f"dns:///{HEADLESS_SERVICE}.{namespace}.svc.cluster.local:{grpc_port}"
+        if env.get("METADATA_ENRICHMENT_URL") != url:
+            problems.append(
+                f"{where}: METADATA_ENRICHMENT_URL {env.get('METADATA_ENRICHMENT_URL')!r}"
+                f" != {url!r}"
+            )
+        refs = _secret_refs(container)
+        if "ENRICHMENT_DATABASE_URL" not in refs:
+            problems.append(f"{where}: ENRICHMENT_DATABASE_URL does not come from a Secret")
+        for name, ref in refs.items():
+            if ref.get("key") not in secrets.get(str(ref.get("name")), set()) and not ref.get(
+                "optional"
+            ):
+                problems.append(
+                    f"{where}: {name}: Secret key {ref.get('name')}/{ref.get('key')}"
+                    " is not rendered"
+                )
+        names = {e["name"] for e in container.get("env", [])}
+        allowed = scraper_variables() | SCRAPER_PROCESS_VARIABLES
+        problems += [
+            f"{where}: {n} is not a variable scrapers/settings.py reads"
+            for n in sorted(names - allowed)
+        ]
+        if "SCRAPERS_LOOPBACK_ONLY" in " ".join(argv):
+            problems.append(f"{where}: SCRAPERS_LOOPBACK_ONLY would refuse every real site")
+        for kind in ("requests", "limits"):
+            for resource in ("cpu", "memory"):
+                if resource not in container.get("resources", {}).get(kind, {}):
+                    problems.append(f"{where}: resources.{kind}.{resource} is not set")
+        if "/tmp" not in {m["mountPath"] for m in container.get("volumeMounts", [])}:  # noqa: S108
+            problems.append(f"{where}: read-only root filesystem without a /tmp volume")
+    if sorted(run) != sorted(spiders) or len(cronjobs) != len(spiders):
+        problems.append(f"scraper CronJobs run {sorted(run)}, not one per spider {sorted(spiders)}")
+    if len(set(schedules)) != len(schedules):
+        problems.append("scraper CronJobs share a schedule (stagger them)")
+    egress_to_server = any(
+        any(p.get("port") == grpc_port for p in rule.get("ports", []))
+        for o in objs
+        if o["kind"] == "NetworkPolicy"
+        and _labels_match(o["spec"]["podSelector"].get("matchLabels", {}), dict([SCRAPER_LABEL]))
+        for rule in o["spec"].get("egress", [])
+    )
+    if cronjobs and not egress_to_server:
+        problems.append(f"no NetworkPolicy lets the scraper pods reach port {grpc_port}")
+    return problems
+
+
 def check_rendered(rendered: str, where: str) -> list[str]:
     """Every semantic check of one rendered kustomization."""
     objs = load_objects(rendered)
-    problems = check_server(objs) + check_wiring(objs)
+    problems = check_server(objs) + check_wiring(objs) + check_scrapers(objs)
     problems += check_variables(manifest_variables(objs), where)
     return [p if p.startswith(where) else f"{where}: {p}" for p in problems]
 
@@ -497,19 +688,74 @@ def check_rendered(rendered: str, where: str) -> list[str]:
 
 
 @dataclass(frozen=True)
+class Image:
+    """One of our images: its Dockerfile, the distribution whose console scripts it runs, the
+    ports it must EXPOSE and the build-context paths it must never copy."""
+
+    dockerfile: Path
+    pyproject: Path
+    ports: tuple[str, ...] = ()
+    forbidden: tuple[str, ...] = ()
+
+
+SERVER_IMAGE = Image(ROOT / "deploy" / "server.Dockerfile", PYPROJECT, ("50051", "9090"))
+#: The scrapers install without the server: neither its package nor its distribution.
+SCRAPERS_IMAGE = Image(
+    ROOT / "deploy" / "scrapers.Dockerfile",
+    SCRAPERS_PYPROJECT,
+    forbidden=("enrichment_server", "pyproject.toml"),
+)
+IMAGES = (SERVER_IMAGE, SCRAPERS_IMAGE)
+DOCKERFILES = tuple(image.dockerfile for image in IMAGES)
+#: The packages the scrapers image's generated "enrichment-client" distribution must require.
+CLIENT_DEPENDENCIES = frozenset(
+    {"grpcio", "grpcio-health-checking", "grpcio-status", "protobuf", "googleapis-common-protos"}
+)
+
+
+def image_for(dockerfile: Path) -> Image:
+    """The :class:`Image` of a Dockerfile (the server's rules for an unknown one)."""
+    for image in IMAGES:
+        if image.dockerfile.resolve() == dockerfile.resolve():
+            return image
+    return Image(dockerfile, SERVER_IMAGE.pyproject, SERVER_IMAGE.ports)
+
+
+@dataclass(frozen=True)
 class Instruction:
-    """One Dockerfile instruction, continuation lines joined."""
+    """One Dockerfile instruction, continuation lines joined; ``heredocs`` are the bodies of
+    its ``<<EOF`` here-documents (BuildKit), in order."""
 
     keyword: str
     args: str
     line: int
+    heredocs: tuple[str, ...] = ()
+
+
+_HEREDOC = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
 
 
 def parse_dockerfile(path: Path) -> list[Instruction]:
     """The instructions of a Dockerfile (comments and parser directives dropped)."""
     out: list[Instruction] = []
     buffer, start = "", 0
+    pending: list[tuple[bool, str]] = []  # here-documents still being read: (strip tabs, end)
+    bodies: list[str] = []
+    body: list[str] = []
     for number, raw in enumerate(path.read_text("utf-8").splitlines(), 1):
+        if pending:
+            strip_tabs, end = pending[0]
+            if (raw.lstrip("\t") if strip_tabs else raw) == end:
+                bodies.append("\n".join(body) + "\n")
+                body = []
+                pending.pop(0)
+                if not pending:
+                    last = out[-1]
+                    out[-1] = Instruction(last.keyword, last.args, last.line, tuple(bodies))
+                    bodies = []
+            else:
+                body.append(raw)
+            continue
         stripped = raw.strip()
         if not buffer and (not stripped or stripped.startswith("#")):
             continue
@@ -524,6 +770,7 @@ def parse_dockerfile(path: Path) -> list[Instruction]:
         buffer = ""
         keyword, _, args = text.partition(" ")
         out.append(Instruction(keyword.upper(), args.strip(), start))
+        pending = [(m.group(1) == "-", m.group(3)) for m in _HEREDOC.finditer(args)]
     return out
 
 
@@ -552,8 +799,25 @@ def copy_sources(instructions: Sequence[Instruction]) -> list[str]:
         if any(p.startswith("--from") for p in parts):
             continue
         paths = [p for p in parts if not p.startswith("--")]
-        sources += paths[:-1]
+        sources += [p for p in paths[:-1] if not p.startswith("<<")]  # here-documents
     return sources
+
+
+def heredoc(instructions: Sequence[Instruction], destination: str) -> str | None:
+    """The here-document a ``COPY <<EOF destination`` writes, if there is one."""
+    for ins in instructions:
+        if ins.keyword == "COPY" and ins.heredocs and shlex.split(ins.args)[-1] == destination:
+            return ins.heredocs[0]
+    return None
+
+
+def _copies(source: str, path: str) -> bool:
+    """Whether a COPY source (a path or glob, relative to the context) takes in ``path``."""
+    clean = source.strip().strip("/")
+    if clean in {"", "."}:
+        return True
+    parts = path.strip("/").split("/")
+    return any(fnmatch.fnmatchcase("/".join(parts[: i + 1]), clean) for i in range(len(parts)))
 
 
 def dockerignore_for(dockerfile: Path) -> Path:
@@ -585,13 +849,24 @@ def dockerignore_patterns(path: Path) -> list[str]:
     return [line for line in lines if line and not line.startswith("#")]
 
 
-def check_dockerfile(path: Path) -> list[str]:
-    """COPY sources exist and are in the context; ENTRYPOINT/HEALTHCHECK run console scripts;
-    the final stage is python:3.11-slim, runs as a numeric non-root user, exposes the ports."""
+def check_dockerfile(path: Path, image: Image | None = None) -> list[str]:
+    """COPY sources exist and are in the context, and none takes in a forbidden path;
+    ENTRYPOINT/HEALTHCHECK run console scripts of the image's distribution; the final stage is
+    python:3.11-slim, runs as a numeric non-root user, exposes the image's ports."""
+    image = image or image_for(path)
     where = str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
     instructions = parse_dockerfile(path)
-    problems = _check_copies(instructions, dockerignore_patterns(dockerignore_for(path)))
-    problems += _check_final_stage(final_stage(instructions), console_scripts())
+    patterns = dockerignore_patterns(dockerignore_for(path))
+    problems = _check_copies(instructions, patterns)
+    for source in copy_sources(instructions):
+        for forbidden in image.forbidden:
+            if _copies(source, forbidden) and not ignored(forbidden, patterns):
+                problems.append(f"COPY {source} copies {forbidden}, which this image must not hold")
+    if any("[dev]" in i.args for i in instructions if i.keyword == "RUN"):
+        problems.append("a RUN installs the dev extra")
+    problems += _check_final_stage(
+        final_stage(instructions), console_scripts(image.pyproject), image.ports
+    )
     if any(
         re.search(r"(SECRET|TOKEN|API_KEY|PASSWORD)", i.args)
         for i in instructions
@@ -611,7 +886,9 @@ def _check_copies(instructions: Sequence[Instruction], patterns: Sequence[str]) 
     return problems
 
 
-def _check_final_stage(stage: Sequence[Instruction], scripts: set[str]) -> list[str]:
+def _check_final_stage(
+    stage: Sequence[Instruction], scripts: set[str], ports: Sequence[str] = ("50051", "9090")
+) -> list[str]:
     problems = []
     base = stage[0].args.split()[0] if stage else ""
     if base != "python:3.11-slim":
@@ -632,8 +909,32 @@ def _check_final_stage(stage: Sequence[Instruction], scripts: set[str]) -> list[
     if not uid.isdigit() or int(uid) == 0:
         problems.append(f"final USER {uid!r} is not a numeric non-root user")
     exposed = {p.split("/")[0] for i in stage if i.keyword == "EXPOSE" for p in i.args.split()}
-    problems += [f"port {p} is not EXPOSEd" for p in ("50051", "9090") if p not in exposed]
+    problems += [f"port {p} is not EXPOSEd" for p in ports if p not in exposed]
     return problems
+
+
+def check_image_dependencies(image: Image) -> list[str]:
+    """The image's dependencies are pinned in requirements.lock: the server's
+    ``[project].dependencies``; for the scrapers, theirs (but the client, built in the image)
+    and those of the "enrichment-client" distribution the Dockerfile writes, which requires
+    exactly the client's runtime packages."""
+    where = str(image.dockerfile.relative_to(ROOT))
+    if image.pyproject == PYPROJECT:
+        return check_lock_pins_runtime()
+    problems = check_lock_pins_runtime(image.pyproject, skip=("enrichment-client",))
+    text = heredoc(parse_dockerfile(image.dockerfile), "client/pyproject.toml")
+    if text is None:
+        return [*problems, f"{where}: writes no client/pyproject.toml (COPY <<EOF)"]
+    project = tomllib.loads(text)["project"]
+    deps = list(project.get("dependencies", []))
+    names = {_normalise(re.split(r"[\[<>=!~;\s]", d, maxsplit=1)[0]) for d in deps}
+    if _normalise(project.get("name", "")) != "enrichment-client":
+        problems.append(f"{where}: the client distribution is not named enrichment-client")
+    if names != CLIENT_DEPENDENCIES:
+        problems.append(
+            f"{where}: the client requires {sorted(names)}, not {sorted(CLIENT_DEPENDENCIES)}"
+        )
+    return problems + [f"{where}: {p}" for p in check_lock_pins_runtime(deps=deps)]
 
 
 # --------------------------------------------------------------------------- compose
@@ -673,10 +974,10 @@ def project_images(compose: Mapping[str, Any]) -> dict[str, Path]:
 
 
 def check_compose() -> list[str]:  # noqa: C901 - a checklist
-    """Services of our image run console scripts; mounts, env names, ports and the Prometheus
-    wiring line up."""
+    """Services of our images run console scripts of the image's distribution; a scraper
+    service crawls named spiders and only in a profile; mounts, env names, ports and the
+    Prometheus wiring line up."""
     compose = load_compose()
-    scripts = console_scripts()
     services: dict[str, Any] = compose["services"]
     images = project_images(compose)
     problems: list[str] = []
@@ -686,7 +987,9 @@ def check_compose() -> list[str]:  # noqa: C901 - a checklist
     for name, service in services.items():
         where = f"compose.yaml: {name}"
         ours = images.get(str(service.get("image", "")))
+        scraper = ours is not None and image_for(ours) == SCRAPERS_IMAGE
         if ours is not None and ours.is_file():
+            scripts = console_scripts(image_for(ours).pyproject)
             entrypoint = _as_list(service.get("entrypoint"))
             if not entrypoint:
                 stage = final_stage(parse_dockerfile(ours))
@@ -697,9 +1000,13 @@ def check_compose() -> list[str]:  # noqa: C901 - a checklist
             test = _as_list((service.get("healthcheck") or {}).get("test"))
             if test and (test[0] != "CMD" or len(test) < 2 or test[1] not in scripts):
                 problems.append(f"{where}: healthcheck does not run a console script (exec form)")
-        problems += check_variables(
-            {k for k in _environment(service) if k.startswith(ENV_PREFIXES)}, where
-        )
+            if scraper:
+                argv = entrypoint + _as_list(service.get("command"))
+                problems += [f"{where}: {p}" for p in check_scraper_service(service, argv)]
+        if not scraper:
+            problems += check_variables(
+                {k for k in _environment(service) if k.startswith(ENV_PREFIXES)}, where
+            )
         for volume in service.get("volumes", []):
             source = str(volume).split(":")[0]
             if source.startswith((".", "/")) and not (ROOT / source).exists():
@@ -712,6 +1019,46 @@ def check_compose() -> list[str]:  # noqa: C901 - a checklist
                 problems.append(f"{where}: depends_on unknown service {dep}")
     problems += _check_sandbox_ports(services)
     problems += _check_prometheus(services)
+    return problems
+
+
+def crawl_spiders(argv: Sequence[str]) -> list[str]:
+    """The spider names of a ``tracklist-crawl`` command line (its positional arguments)."""
+    spiders, skip = [], False
+    for arg in argv[1:]:
+        if skip:
+            skip = False
+        elif arg in {"-s", "--set", "--stats-out"}:
+            skip = True
+        elif not arg.startswith("-"):
+            spiders.append(arg)
+    return spiders
+
+
+def check_scraper_service(service: Mapping[str, Any], argv: Sequence[str]) -> list[str]:
+    """A compose scraper: ``tracklist-crawl`` of known spiders, only in a profile (it crawls
+    the real sites: never by a plain ``docker compose up``), real sites allowed, the scrapers'
+    own variables only."""
+    problems = []
+    if not argv or argv[0] != SCRAPER_COMMAND:
+        problems.append(f"runs {list(argv[:1])}, not {SCRAPER_COMMAND}")
+    else:
+        spiders = crawl_spiders(argv)
+        unknown = sorted(set(spiders) - set(spider_names()))
+        if not spiders or unknown:
+            problems.append(f"crawls {spiders}: name one or more spiders (unknown: {unknown})")
+    if not service.get("profiles"):
+        problems.append("has no profile: `docker compose up` would crawl the real sites")
+    env = _environment(service)
+    if "SCRAPERS_LOOPBACK_ONLY" in env or any("SCRAPERS_LOOPBACK_ONLY" in a for a in argv):
+        problems.append("sets SCRAPERS_LOOPBACK_ONLY (it refuses every real site)")
+    allowed = scraper_variables() | SCRAPER_PROCESS_VARIABLES
+    problems += [
+        f"{name} is not a variable scrapers/settings.py reads"
+        for name in sorted(set(env) - allowed)
+    ]
+    if "METADATA_ENRICHMENT_URL" not in env or "ENRICHMENT_DATABASE_URL" not in env:
+        problems.append("METADATA_ENRICHMENT_URL / ENRICHMENT_DATABASE_URL are not set")
     return problems
 
 
@@ -803,11 +1150,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not result.ok:
             problems.append(f"{where}: kubernetes-validate failed:\n{result.output}")
         semantic = check_rendered(text, where)
-        print(f"{where}: manifest checks: {'ok' if not semantic else f'{len(semantic)} problems'}")
+        crons = len(scraper_cronjobs(load_objects(text)))
+        status = "ok" if not semantic else f"{len(semantic)} problems"
+        print(f"{where}: manifest checks ({crons} scraper CronJobs): {status}")
         problems += semantic
-    for dockerfile in DOCKERFILES:
-        found = check_dockerfile(dockerfile) + check_lock_pins_runtime()
-        print(f"{dockerfile.relative_to(ROOT)}: {'ok' if not found else f'{len(found)} problems'}")
+    for image in IMAGES:
+        found = check_dockerfile(image.dockerfile, image) + check_image_dependencies(image)
+        where = str(image.dockerfile.relative_to(ROOT))
+        print(f"{where}: {'ok' if not found else f'{len(found)} problems'}")
         problems += found
     found = check_compose()
     print(f"compose.yaml: {'ok' if not found else f'{len(found)} problems'}")

@@ -10,6 +10,7 @@ import base64
 import copy
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -373,6 +374,237 @@ def test_dockerignore_keeps_sources_and_drops_secrets() -> None:
         assert vd.ignored(path, patterns), path
 
 
+# --------------------------------------------------------------------------- scrapers image
+
+
+SCRAPERS_DOCKERFILE = ROOT / "deploy" / "scrapers.Dockerfile"
+
+
+def test_scrapers_dockerfile_passes_its_checks() -> None:
+    """COPY sources exist and are in the context, nothing copies the server, deps pinned."""
+    assert vd.check_dockerfile(SCRAPERS_DOCKERFILE) == []
+    assert vd.check_image_dependencies(vd.SCRAPERS_IMAGE) == []
+
+
+def test_scrapers_dockerfile_runs_tracklist_crawl_without_the_server() -> None:
+    """Final stage: uid 10001, ENTRYPOINT tracklist-crawl (a scrapers console script); only
+    the client and the scrapers are copied, never enrichment_server or the root pyproject."""
+    instructions = vd.parse_dockerfile(SCRAPERS_DOCKERFILE)
+    stage = vd.final_stage(instructions)
+    keywords = {ins.keyword: ins.args for ins in stage}
+    assert stage[0].args.startswith("python:3.11-slim ")
+    assert vd.exec_form(keywords["ENTRYPOINT"]) == ["tracklist-crawl"]
+    assert "tracklist-crawl" in vd.console_scripts(ROOT / "scrapers" / "pyproject.toml")
+    assert "tracklist-crawl" not in vd.console_scripts()
+    assert keywords["USER"] == "10001:10001"
+    assert not any(ins.keyword == "COPY" and "--from" not in ins.args for ins in stage)
+    sources = vd.copy_sources(instructions)
+    assert set(sources) == {
+        "requirements.lock",
+        "scrapers/pyproject.toml",
+        "enrichment_client",
+        "scrapers",
+    }
+    copies = [ins.args for ins in instructions if ins.keyword in {"COPY", "ADD"}]
+    assert not any("enrichment_server" in args for args in copies)
+    # The builder proves the server is absent from the installed image.
+    assert "find_spec('enrichment_server') is not None" in SCRAPERS_DOCKERFILE.read_text()
+    text = SCRAPERS_DOCKERFILE.read_text()
+    assert "-c requirements.lock" in text
+    assert "-r requirements.lock" not in text
+    assert "[dev]" not in text
+
+
+def test_scrapers_client_distribution_requires_the_client_runtime() -> None:
+    """The enrichment-client distribution written in the builder requires exactly grpcio,
+    grpcio-health-checking, grpcio-status, protobuf and googleapis-common-protos."""
+    text = vd.heredoc(vd.parse_dockerfile(SCRAPERS_DOCKERFILE), "client/pyproject.toml")
+    assert text is not None
+    project = vd.tomllib.loads(text)["project"]
+    assert project["name"] == "enrichment-client"
+    names = {re.split(r"[<>=]", d)[0] for d in project["dependencies"]}
+    assert names == {
+        "grpcio",
+        "grpcio-health-checking",
+        "grpcio-status",
+        "protobuf",
+        "googleapis-common-protos",
+    }
+
+
+def test_scrapers_dockerignore_drops_the_server_and_secrets() -> None:
+    """The scrapers' own .dockerignore sends its COPY sources, never the server or a secret."""
+    ignore = vd.dockerignore_for(SCRAPERS_DOCKERFILE)
+    assert ignore.name == "scrapers.Dockerfile.dockerignore"
+    patterns = vd.dockerignore_patterns(ignore)
+    for source in vd.copy_sources(vd.parse_dockerfile(SCRAPERS_DOCKERFILE)):
+        assert not vd.ignored(source, patterns), source
+    for path in (
+        "enrichment_server/__main__.py",
+        "pyproject.toml",
+        "k8s/base/secrets/enrichment.env",
+        ".env",
+        ".venv/bin/python",
+        "scrapers/tracklist_scrapers.egg-info/PKG-INFO",
+        "scrapers/__pycache__/crawl.cpython-311.pyc",
+    ):
+        assert vd.ignored(path, patterns), path
+
+
+def test_scrapers_dockerfile_check_catches_the_server(tmp_path: Path) -> None:
+    """The scrapers image check is not vacuous: copying the server, the whole context or the
+    root pyproject.toml fails, and so does a server ENTRYPOINT."""
+    for copy_line in (
+        "COPY enrichment_server ./enrichment_server",
+        "COPY . .",
+        "COPY pyproject.toml ./",
+        "COPY enrichment_* ./",
+    ):
+        bad = tmp_path / "bad.Dockerfile"
+        bad.write_text(
+            f'FROM python:3.11-slim\n{copy_line}\nUSER 10001\nENTRYPOINT ["tracklist-crawl"]\n'
+        )
+        problems = vd.check_dockerfile(bad, vd.SCRAPERS_IMAGE)
+        assert any("must not hold" in p for p in problems), copy_line
+    bad.write_text('FROM python:3.11-slim\nUSER 10001\nENTRYPOINT ["enrichment-server"]\n')
+    problems = vd.check_dockerfile(bad, vd.SCRAPERS_IMAGE)
+    assert any("ENTRYPOINT enrichment-server is not a console script" in p for p in problems)
+
+
+# --------------------------------------------------------------------------- scraper CronJobs
+
+
+def _spider_names_from_source() -> set[str]:
+    """Each spider module's class-level ``name = "..."`` (read independently of the script)."""
+    names = set()
+    for module in (ROOT / "scrapers" / "spiders").glob("*.py"):
+        names |= set(re.findall(r'^    name = "([^"]+)"$', module.read_text(), re.M))
+    return names
+
+
+def test_one_cronjob_per_spider_running_tracklist_crawl(objects: dict[str, Objects]) -> None:
+    """Ten CronJobs, distinct spiders equal to the spiders' names, `tracklist-crawl <name>`,
+    Forbid, staggered schedules, the scraper label the server's NetworkPolicy admits."""
+    spiders = _spider_names_from_source()
+    assert len(spiders) == 10
+    assert set(vd.spider_names()) == spiders
+    for name, objs in objects.items():
+        cronjobs = [o for o in objs if o["kind"] == "CronJob"]
+        assert len(cronjobs) == 10, name
+        run = []
+        schedules = set()
+        for cronjob in cronjobs:
+            spec = cronjob["spec"]
+            pod = spec["jobTemplate"]["spec"]["template"]
+            (container,) = pod["spec"]["containers"]
+            argv = container["command"] + container["args"]
+            assert argv[0] == "tracklist-crawl", name
+            assert len(argv) == 2, name
+            run.append(argv[1])
+            assert cronjob["metadata"]["name"] == f"scrape-{argv[1]}"
+            assert spec["concurrencyPolicy"] == "Forbid"
+            assert pod["metadata"]["labels"]["app.kubernetes.io/component"] == "scraper"
+            assert pod["spec"]["restartPolicy"] == "Never"
+            schedules.add(spec["schedule"])
+        assert len(run) == len(set(run)) == 10, name
+        assert set(run) == spiders, name
+        assert len(schedules) == 10, name
+        assert vd.check_scrapers(objs) == [], name
+
+
+def test_scraper_pods_are_restricted_and_wired(objects: dict[str, Objects]) -> None:
+    """Restricted security context, read-only root with an emptyDir /tmp, resources, the
+    headless Service as a dns:/// target in the CronJob's namespace, secrets by reference."""
+    for name, objs in objects.items():
+        for cronjob in vd.scraper_cronjobs(objs):
+            where = f"{name}/{cronjob['metadata']['name']}"
+            pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]
+            assert vd.restricted_problems(where, pod) == []
+            assert pod["spec"]["enableServiceLinks"] is False
+            (container,) = pod["spec"]["containers"]
+            assert container["securityContext"]["readOnlyRootFilesystem"] is True
+            mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+            volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
+            assert "emptyDir" in volumes[mounts["/tmp"]]  # noqa: S108 - the emptyDir mount
+            assert set(container["resources"]) == {"requests", "limits"}
+            namespace = cronjob["metadata"]["namespace"]
+            env = vd.expand_env(container, namespace)
+            assert env["METADATA_ENRICHMENT_URL"] == (
+                f"dns:///enrichment-headless.{namespace}.svc.cluster.local:50051"
+            )
+            assert env["ENRICHMENT_FALLBACK_ENABLED"] == "true"
+            refs = {
+                e["name"]: e["valueFrom"]["secretKeyRef"]
+                for e in container["env"]
+                if "secretKeyRef" in e.get("valueFrom", {})
+            }
+            assert refs["ENRICHMENT_DATABASE_URL"]["name"].startswith("enrichment-secrets-")
+            secret = vd.find(objs, "Secret", "enrichment-secrets")
+            for ref in refs.values():
+                assert ref["name"] == secret["metadata"]["name"]
+                assert ref["key"] in secret["data"]
+            assert not any(e["name"] == "SCRAPERS_LOOPBACK_ONLY" for e in container["env"])
+            spider = container["args"][0]
+            keys = {"setlistfm": "SETLISTFM_API_KEY", "soundcloud": "SOUNDCLOUD_CLIENT_ID"}
+            keys["youtube"] = "YOUTUBE_API_KEY"
+            assert set(refs) - {"ENRICHMENT_DATABASE_URL"} == (
+                {keys[spider]} if spider in keys else set()
+            ), where
+
+
+def test_scrapers_use_the_overlays_postgres(objects: dict[str, Objects]) -> None:
+    """dev and prod give the scrapers the server's Postgres URL; dev's Postgres admits them."""
+    for name in ("overlays/dev", "overlays/prod"):
+        secret = vd.find(objects[name], "Secret", "enrichment-secrets")
+        url = base64.b64decode(secret["data"]["ENRICHMENT_DATABASE_URL"]).decode()
+        assert url.startswith("postgresql+asyncpg://"), name
+    policy = vd.find(objects["overlays/dev"], "NetworkPolicy", "postgres")
+    peers = policy["spec"]["ingress"][0]["from"]
+    assert {"podSelector": {"matchLabels": {"app.kubernetes.io/component": "scraper"}}} in peers
+    dev = vd.scraper_cronjobs(objects["overlays/dev"])
+    assert all(c["spec"]["suspend"] is True for c in dev)
+    assert not any(c["spec"].get("suspend") for c in vd.scraper_cronjobs(objects["overlays/prod"]))
+    images = {
+        c["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["image"]
+        for c in vd.scraper_cronjobs(objects["overlays/prod"])
+    }
+    assert images == {"registry.example.com/metadata-enrichment/scrapers:0.1.0"}
+
+
+def test_scraper_network_policy_reaches_the_server(objects: dict[str, Objects]) -> None:
+    """The scrapers' own policy: no ingress, egress to DNS, HTTPS, the server's 50051, 5432."""
+    for name, objs in objects.items():
+        policy = vd.find(objs, "NetworkPolicy", "tracklist-scraper")
+        assert policy["spec"]["podSelector"] == {
+            "matchLabels": {"app.kubernetes.io/component": "scraper"}
+        }
+        assert "ingress" not in policy["spec"], name
+        ports = {p["port"] for r in policy["spec"]["egress"] for p in r["ports"]}
+        assert ports == {53, 443, 50051, 5432}, name
+        sa = vd.find(objs, "ServiceAccount", "tracklist-scraper")
+        assert sa["automountServiceAccountToken"] is False
+
+
+def test_scraper_check_catches_broken_cronjobs(objects: dict[str, Objects]) -> None:
+    """check_scrapers is not vacuous: a wrong spider, Allow, a ClusterIP URL, a missing job."""
+    objs = copy.deepcopy(objects["overlays/prod"])
+    cronjobs = vd.scraper_cronjobs(objs)
+    first = next(o for o in objs if o["kind"] == "CronJob")
+    first["spec"]["concurrencyPolicy"] = "Allow"
+    container = first["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    container["args"] = ["nosuchspider"]
+    for item in container["env"]:
+        if item["name"] == "METADATA_ENRICHMENT_URL":
+            item["value"] = "enrichment:50051"
+    container["env"].append({"name": "SCRAPERS_LOOPBACK_ONLY", "value": "True"})
+    problems = " | ".join(vd.check_scrapers(objs))
+    for needle in ("Forbid", "nosuchspider", "METADATA_ENRICHMENT_URL", "SCRAPERS_LOOPBACK_ONLY"):
+        assert needle in problems
+    assert len(cronjobs) == 10
+    fewer = [o for o in objects["overlays/prod"] if o["metadata"]["name"] != "scrape-reddit"]
+    assert any("one per spider" in p for p in vd.check_scrapers(fewer))
+
+
 # --------------------------------------------------------------------------- compose
 
 
@@ -385,7 +617,7 @@ def test_compose_services_run_console_scripts() -> None:
     """server runs the image's enrichment-server, sandbox enrichment-sandbox on fixed ports."""
     compose = vd.load_compose()
     services = compose["services"]
-    assert set(services) == {"server", "sandbox", "redis", "postgres", "prometheus"}
+    assert set(services) == {"server", "sandbox", "redis", "postgres", "prometheus", "scraper"}
     scripts = vd.console_scripts()
     assert services["server"]["build"]["dockerfile"] == "deploy/server.Dockerfile"
     assert "entrypoint" not in services["server"]
@@ -407,6 +639,38 @@ def test_compose_server_environment_is_offline_and_secret_free() -> None:
     for key in ("ENRICHMENT_SECRET_KEY", "ENRICHMENT_ADMIN_TOKEN", "ENRICHMENT_LASTFM_API_KEY"):
         assert env[key] == f"${{{key}:-}}"
     assert vd.check_variables(set(env), "compose") == []
+
+
+def test_compose_scraper_crawls_one_spider_only_on_request() -> None:
+    """scraper: the scrapers image's tracklist-crawl for one spider, in the "scrape" profile
+    (a plain `docker compose up` crawls nothing), against the compose server and Postgres."""
+    compose = vd.load_compose()
+    scraper = compose["services"]["scraper"]
+    assert scraper["build"]["dockerfile"] == "deploy/scrapers.Dockerfile"
+    assert scraper["profiles"] == ["scrape"]
+    assert "entrypoint" not in scraper  # the image's ENTRYPOINT: tracklist-crawl
+    spiders = scraper["command"]
+    assert len(spiders) == 1
+    assert spiders[0] in _spider_names_from_source()
+    env = vd._environment(scraper)
+    assert env["METADATA_ENRICHMENT_URL"] == "server:50051"
+    assert "SCRAPERS_LOOPBACK_ONLY" not in env
+    assert not any(k.endswith("_BASE_URL") for k in env)
+    server_db = vd._environment(compose["services"]["server"])["ENRICHMENT_DATABASE_URL"]
+    assert env["ENRICHMENT_DATABASE_URL"] == server_db
+    assert scraper["depends_on"]["server"]["condition"] == "service_healthy"
+    assert scraper["read_only"] is True
+    assert scraper["user"] == "10001:10001"
+    assert vd.check_scraper_service(scraper, ["tracklist-crawl", *spiders]) == []
+
+
+def test_compose_scraper_check_catches_problems() -> None:
+    """No profile, an unknown spider, loopback-only and a server setting are all reported."""
+    service = {"environment": {"SCRAPERS_LOOPBACK_ONLY": "True", "ENRICHMENT_GRPC_PORT": "1"}}
+    problems = " | ".join(vd.check_scraper_service(service, ["tracklist-crawl", "nope"]))
+    for needle in ("profile", "nope", "SCRAPERS_LOOPBACK_ONLY", "ENRICHMENT_GRPC_PORT"):
+        assert needle in problems
+    assert vd.check_scraper_service({}, ["enrichment-server"])
 
 
 def test_prometheus_config_scrapes_the_job_the_alerts_name() -> None:
