@@ -24,11 +24,17 @@ from bench.config import BenchConfig
 from enrichment_server.sandbox.runner import SETTING_NAMES
 
 
-def free_port() -> int:
-    """A loopback port free right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct loopback ports free right now (held together while chosen: two
+    separate picks can return the same port, and the server then cannot bind both)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 async def wait_serving(target: str, timeout_s: float = 30.0) -> None:
@@ -127,7 +133,7 @@ async def start_server(
     """``python -m module`` with ``env`` plus ``ENRICHMENT_GRPC_PORT`` and the metrics port
     (the baselines read the same variables); stderr goes to a log file."""
     await asyncio.to_thread(workdir.mkdir, parents=True, exist_ok=True)
-    port, metrics_port = free_port(), free_port()
+    port, metrics_port = free_ports(2)
     database = f"sqlite+aiosqlite:///{workdir / 'enrichment.db'}"  # fresh per server
     full_env = {
         "ENRICHMENT_DATABASE_URL": database,
@@ -145,7 +151,13 @@ async def start_server(
     server = Server(name, process, f"127.0.0.1:{port}", log=log)
     server.metrics_url = f"http://127.0.0.1:{metrics_port}/metrics" if metrics else None
     try:
-        await wait_serving(server.target)
+        try:
+            await wait_serving(server.target)
+        except TimeoutError as exc:
+            tail = (await asyncio.to_thread(log.read_text, errors="replace"))[-2000:]
+            raise TimeoutError(
+                f"{exc}; exit code {process.returncode}; log tail:\n{tail}"
+            ) from None
         server.rss.start()
         yield server
     finally:
