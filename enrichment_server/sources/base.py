@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sized
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
@@ -79,6 +79,29 @@ class HttpSource:
         """A ``RateLimited`` carrying the response's ``Retry-After``."""
         retry_after = parse_retry_after(resp.headers.get("retry-after"))
         return RateLimited(self.source, message, retry_after=retry_after)
+
+
+class EndpointSource(HttpSource):
+    """A source reached at one configured base URL, identifying itself by User-Agent."""
+
+    extra_headers: ClassVar[Mapping[str, str]] = {}
+
+    def __init__(
+        self,
+        caller: UpstreamCaller,
+        transport: Transport,
+        http_timeout_s: float,
+        *,
+        base_url: str,
+        user_agent: str,
+    ) -> None:
+        super().__init__(caller, transport, http_timeout_s)
+        self._base = base_url
+        self._headers = {"User-Agent": user_agent, **self.extra_headers}
+
+    def _url(self, path: str) -> str:
+        """``path`` (starting with ``/``) below the base URL."""
+        return self._base.rstrip("/") + path
 
 
 def error_text(resp: HttpResponse) -> str:

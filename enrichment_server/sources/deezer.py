@@ -24,9 +24,9 @@ from pydantic import BeforeValidator, Field, TypeAdapter
 from enrichment_server.deadline import Deadline
 from enrichment_server.domain import Source
 from enrichment_server.errors import UpstreamError, UpstreamRejected, UpstreamUnavailable
-from enrichment_server.sources.base import HttpSource, Model, error_text, is_empty, is_none
-from enrichment_server.sources.caller import CallContext, Lookup, TtlKind, UpstreamCaller
-from enrichment_server.sources.http import HttpResponse, Transport
+from enrichment_server.sources.base import EndpointSource, Model, error_text, is_empty, is_none
+from enrichment_server.sources.caller import CallContext, Lookup, TtlKind
+from enrichment_server.sources.http import HttpResponse
 
 T = TypeVar("T")
 SEARCH_LIMIT = 10
@@ -146,23 +146,10 @@ _TRACK_BODY = TypeAdapter(DeezerTrack)
 _ALBUM_BODY = TypeAdapter(DeezerAlbum)
 
 
-class DeezerClient(HttpSource):
+class DeezerClient(EndpointSource):
     """Deezer lookups (public catalog reads; no credentials)."""
 
     source = Source.DEEZER
-
-    def __init__(
-        self,
-        caller: UpstreamCaller,
-        transport: Transport,
-        http_timeout_s: float,
-        *,
-        base_url: str,
-        user_agent: str,
-    ) -> None:
-        super().__init__(caller, transport, http_timeout_s)
-        self._base = base_url.rstrip("/")
-        self._headers = {"User-Agent": user_agent}
 
     async def search(self, ctx: CallContext, artist: str, title: str) -> list[DeezerTrack]:
         """Tracks for ``artist:"A" track:"T"``, best first (unverified: the matcher decides)."""
@@ -211,7 +198,7 @@ class DeezerClient(HttpSource):
         self, deadline: Deadline, path: str, params: dict[str, str] | None
     ) -> HttpResponse | None:
         """The response; None for error 800; raises for any other failure."""
-        resp = await self._send(deadline, self._base + path, params=params, headers=self._headers)
+        resp = await self._send(deadline, self._url(path), params=params, headers=self._headers)
         if resp.status >= 500:
             raise UpstreamUnavailable(self.source, f"HTTP {resp.status}")
         if resp.status == 429:

@@ -27,7 +27,7 @@ from enrichment_server.domain import Source
 from enrichment_server.errors import Unauthenticated, UpstreamRejected, UpstreamUnavailable
 from enrichment_server.keys import MusicalKey, parse_key
 from enrichment_server.matching import normalise
-from enrichment_server.sources.base import HttpSource, Model, error_text, is_empty, is_none
+from enrichment_server.sources.base import EndpointSource, Model, error_text, is_empty, is_none
 from enrichment_server.sources.caller import CallContext, Lookup, TtlKind, UpstreamCaller
 from enrichment_server.sources.http import HttpResponse, Transport
 
@@ -127,7 +127,7 @@ _SEARCH = TypeAdapter(_SearchBody)
 _SONG = TypeAdapter(_SongBody)
 
 
-class GetSongBpmClient(HttpSource):
+class GetSongBpmClient(EndpointSource):
     """GetSongBPM lookups; one instance per API key."""
 
     source = Source.GETSONGBPM
@@ -142,10 +142,10 @@ class GetSongBpmClient(HttpSource):
         api_key: str,
         user_agent: str,
     ) -> None:
-        super().__init__(caller, transport, http_timeout_s)
-        self._base = base_url.rstrip("/")
+        super().__init__(
+            caller, transport, http_timeout_s, base_url=base_url, user_agent=user_agent
+        )
         self._api_key = api_key
-        self._headers = {"User-Agent": user_agent}
 
     async def search(self, ctx: CallContext, artist: str, title: str) -> list[GsbSong]:
         """Songs titled ``title`` by (an artist sharing a name with) ``artist``; [] on a miss."""
@@ -184,7 +184,7 @@ class GetSongBpmClient(HttpSource):
     async def _call(self, deadline: Deadline, path: str, params: dict[str, str]) -> HttpResponse:
         """The successful response, or the error its status or bare error body means."""
         query = {"api_key": self._api_key, **params}
-        resp = await self._send(deadline, self._base + path, params=query, headers=self._headers)
+        resp = await self._send(deadline, self._url(path), params=query, headers=self._headers)
         if resp.status in (401, 403):
             raise Unauthenticated(self.source, f"HTTP {resp.status}: {error_text(resp)}")
         if resp.status == 429:

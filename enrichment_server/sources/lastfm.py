@@ -23,7 +23,7 @@ from enrichment_server.errors import (
     UpstreamRejected,
     UpstreamUnavailable,
 )
-from enrichment_server.sources.base import HttpSource, Model, error_text, is_empty, is_none
+from enrichment_server.sources.base import EndpointSource, Model, error_text, is_empty, is_none
 from enrichment_server.sources.caller import CallContext, Lookup, TtlKind, UpstreamCaller
 from enrichment_server.sources.http import HttpResponse, Transport
 
@@ -109,7 +109,7 @@ _INFO = TypeAdapter(_Info)
 _TOP_TAGS = TypeAdapter(_TopTags)
 
 
-class LastfmClient(HttpSource):
+class LastfmClient(EndpointSource):
     """Last.fm lookups."""
 
     source = Source.LASTFM
@@ -124,10 +124,10 @@ class LastfmClient(HttpSource):
         api_key: str,
         user_agent: str,
     ) -> None:
-        super().__init__(caller, transport, http_timeout_s)
-        self._base = base_url
+        super().__init__(
+            caller, transport, http_timeout_s, base_url=base_url, user_agent=user_agent
+        )
         self._api_key = api_key
-        self._headers = {"User-Agent": user_agent}
 
     async def track_info(self, ctx: CallContext, artist: str, title: str) -> LastfmTrack | None:
         """Canonical names, listeners and playcount; None for unknown tracks (and stubs)."""

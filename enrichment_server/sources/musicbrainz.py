@@ -9,14 +9,17 @@ recording is a 400). The 1 request/s pace is enforced by the caller's rate limit
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import ClassVar
+
 from pydantic import Field, TypeAdapter
 
 from enrichment_server.deadline import Deadline
 from enrichment_server.domain import Source
 from enrichment_server.errors import UpstreamRejected, UpstreamUnavailable
-from enrichment_server.sources.base import HttpSource, Model, error_text, is_empty, is_none
-from enrichment_server.sources.caller import CallContext, Lookup, TtlKind, UpstreamCaller
-from enrichment_server.sources.http import HttpResponse, Transport
+from enrichment_server.sources.base import EndpointSource, Model, error_text, is_empty, is_none
+from enrichment_server.sources.caller import CallContext, Lookup, TtlKind
+from enrichment_server.sources.http import HttpResponse
 
 SEARCH_LIMIT = 10
 RECORDING_INC = "artist-credits+releases+release-groups+isrcs+tags+genres"
@@ -126,23 +129,12 @@ _RECORDING_BODY = TypeAdapter(MbRecording)
 _RELEASE_BODY = TypeAdapter(MbReleaseDetail)
 
 
-class MusicBrainzClient(HttpSource):
+class MusicBrainzClient(EndpointSource):
     """MusicBrainz lookups."""
 
     source = Source.MUSICBRAINZ
 
-    def __init__(
-        self,
-        caller: UpstreamCaller,
-        transport: Transport,
-        http_timeout_s: float,
-        *,
-        base_url: str,
-        user_agent: str,
-    ) -> None:
-        super().__init__(caller, transport, http_timeout_s)
-        self._base = base_url.rstrip("/")
-        self._headers = {"User-Agent": user_agent, "Accept": "application/json"}
+    extra_headers: ClassVar[Mapping[str, str]] = {"Accept": "application/json"}
 
     async def search(self, ctx: CallContext, artist: str, title: str) -> list[MbRecording]:
         """Recordings matching title and artist, with MusicBrainz's score (unverified)."""
@@ -202,7 +194,7 @@ class MusicBrainzClient(HttpSource):
 
     async def _get(self, deadline: Deadline, path: str, params: dict[str, str]) -> HttpResponse:
         return await self._send(
-            deadline, self._base + path, params={**params, "fmt": "json"}, headers=self._headers
+            deadline, self._url(path), params={**params, "fmt": "json"}, headers=self._headers
         )
 
     def _check(self, resp: HttpResponse) -> None:
