@@ -21,7 +21,7 @@ import psutil
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from bench.config import BenchConfig
-from enrichment_server.sandbox.runner import SETTING_NAMES
+from enrichment_server.sandbox.runner import read_settings
 
 
 def free_ports(count: int) -> list[int]:
@@ -75,15 +75,8 @@ async def sandbox_process(config: BenchConfig, log: Path) -> AsyncIterator[dict[
             stdout=asyncio.subprocess.PIPE, stderr=sink,
         )  # fmt: skip
     assert process.stdout is not None
-    settings: dict[str, str] = {}
     try:
-        while len(settings) < len(SETTING_NAMES):
-            line = (await asyncio.wait_for(process.stdout.readline(), 30)).decode().strip()
-            if not line:
-                raise RuntimeError(f"enrichment-sandbox exited early; see {log}")
-            name, _, value = line.partition("=")
-            settings[name] = value
-        yield settings
+        yield await read_settings(process.stdout, exited=f"enrichment-sandbox exited; see {log}")
     finally:
         await stop_process(process)
 

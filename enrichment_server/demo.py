@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from enrichment_client import EnrichmentClient, make_request, pb
-from enrichment_server.sandbox.runner import SETTING_NAMES
+from enrichment_server.sandbox.runner import read_settings
 
 #: Scraped-looking rows: (artist, title, what the row exercises).
 SAMPLE: tuple[tuple[str, str, str], ...] = (
@@ -62,13 +62,7 @@ async def _start_sandbox() -> tuple[asyncio.subprocess.Process, dict[str, str]]:
         sys.executable, "-m", "enrichment_server.sandbox", stdout=asyncio.subprocess.PIPE
     )
     assert process.stdout is not None
-    settings: dict[str, str] = {}
-    while len(settings) < len(SETTING_NAMES):
-        line = (await asyncio.wait_for(process.stdout.readline(), 30)).decode().strip()
-        if not line:
-            raise RuntimeError("enrichment-sandbox exited before printing its settings")
-        name, _, value = line.partition("=")
-        settings[name] = value
+    settings = await read_settings(process.stdout)
     return process, settings
 
 

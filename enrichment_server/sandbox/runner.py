@@ -13,6 +13,7 @@ id/secret and the Last.fm and GetSongBPM keys are generated per run with ``secre
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import secrets
 from collections.abc import Mapping
@@ -250,6 +251,26 @@ class Sandbox:
             "ENRICHMENT_GETSONGBPM_URL": f"{self.getsongbpm.base_url}/",
             "ENRICHMENT_GETSONGBPM_API_KEY": self.getsongbpm_api_key,
         }
+
+
+async def read_settings(
+    stdout: asyncio.StreamReader,
+    *,
+    exited: str = "enrichment-sandbox exited before printing its settings",
+    timeout_s: float = 30.0,
+) -> dict[str, str]:
+    """The ``NAME=value`` lines an ``enrichment-sandbox`` process prints on start.
+
+    Raises ``RuntimeError(exited)`` when the process closes its output first.
+    """
+    settings: dict[str, str] = {}
+    while len(settings) < len(SETTING_NAMES):
+        line = (await asyncio.wait_for(stdout.readline(), timeout_s)).decode().strip()
+        if not line:
+            raise RuntimeError(exited)
+        name, _, value = line.partition("=")
+        settings[name] = value
+    return settings
 
 
 def _per_upstream(option: str, values: Mapping[str, _N] | None) -> dict[str, _N]:

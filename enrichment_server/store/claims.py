@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from enrichment_server.domain import EnrichmentRequest
 from enrichment_server.store.models import DeadLetterRow, EnrichmentStatusRow, Track
-from enrichment_server.store.rows import dead_letter_from_row, insert_for
+from enrichment_server.store.rows import dead_letter_from_row, insert_for, insert_track_if_new
 from enrichment_server.store.types import DeadLetter
 
 __all__ = ["claim_due", "claim_unenriched", "save_pending"]
@@ -96,20 +96,7 @@ async def save_pending(conn: AsyncConnection, request: EnrichmentRequest, now: d
     An existing track (and its status) is left alone: saving a row the service already
     enriched must not put it back in the queue.
     """
-    track = {
-        "track_id": request.track_id,
-        "artist_name": request.artist,
-        "track_title": request.title,
-        "spotify_id": request.spotify_id,
-        "isrc": request.isrc,
-        "musicbrainz_id": request.musicbrainz_id,
-        "created_at": now,
-        "updated_at": now,
-    }
-    insert = (
-        insert_for(conn, Track).values(track).on_conflict_do_nothing(index_elements=["track_id"])
-    )
-    created = (await conn.execute(insert)).rowcount == 1
+    created = await insert_track_if_new(conn, request, now)
     status = {
         "track_id": request.track_id,
         "status": "pending",

@@ -17,7 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from enrichment_server.domain import EnrichmentRequest, EnrichmentResult, Status
 from enrichment_server.store.models import DeadLetterRow, EnrichmentStatusRow, Track
-from enrichment_server.store.rows import error_summary, failure_dict, found_metadata, insert_for
+from enrichment_server.store.rows import (
+    error_summary,
+    failure_dict,
+    found_metadata,
+    insert_for,
+    insert_track_if_new,
+)
 
 __all__ = ["Attempt", "write_attempt"]
 
@@ -76,18 +82,7 @@ class Attempt:
 async def _upsert_track(conn: AsyncConnection, attempt: Attempt, now: datetime) -> None:
     """Create the track if new, then overwrite only the fields this attempt found."""
     request = attempt.request
-    skeleton = {
-        "track_id": request.track_id,
-        "artist_name": request.artist,
-        "track_title": request.title,
-        "spotify_id": request.spotify_id,
-        "isrc": request.isrc,
-        "musicbrainz_id": request.musicbrainz_id,
-        "created_at": now,
-        "updated_at": now,
-    }
-    insert = insert_for(conn, Track).values(skeleton)
-    await conn.execute(insert.on_conflict_do_nothing(index_elements=["track_id"]))
+    await insert_track_if_new(conn, request, now)
     # The row exists now, so FOR UPDATE (Postgres) holds it until commit: a concurrent
     # record of the same track cannot interleave its provenance merge with ours.
     select = sa.select(Track.sources).where(Track.track_id == request.track_id)

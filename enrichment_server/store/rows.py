@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import fields
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -15,6 +16,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from enrichment_server.domain import EnrichmentRequest, SourceFailure, TrackMetadata
+from enrichment_server.store.models import Track
 from enrichment_server.store.types import DeadLetter
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "failure_dict",
     "found_metadata",
     "insert_for",
+    "insert_track_if_new",
 ]
 
 #: Every ``TrackMetadata`` field has a ``tracks`` column of the same name.
@@ -43,6 +46,28 @@ def insert_for(connection: AsyncConnection, table: Any) -> Insert:
     if connection.dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+async def insert_track_if_new(
+    conn: AsyncConnection, request: EnrichmentRequest, now: datetime
+) -> bool:
+    """Insert the track's identity row unless it exists; True if it was new.
+
+    An existing row is left alone: its enriched fields and timestamps stay as they are.
+    """
+    skeleton = {
+        "track_id": request.track_id,
+        "artist_name": request.artist,
+        "track_title": request.title,
+        "spotify_id": request.spotify_id,
+        "isrc": request.isrc,
+        "musicbrainz_id": request.musicbrainz_id,
+        "created_at": now,
+        "updated_at": now,
+    }
+    insert = insert_for(conn, Track).values(skeleton)
+    result = await conn.execute(insert.on_conflict_do_nothing(index_elements=["track_id"]))
+    return result.rowcount == 1
 
 
 def found_metadata(metadata: TrackMetadata) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from enrichment_server.sandbox.runner import SETTING_NAMES
+from enrichment_server.sandbox.runner import read_settings
 
 SERVER = str(Path(sys.executable).parent / "enrichment-server")
 
@@ -53,14 +53,8 @@ async def sandbox_process() -> AsyncIterator[dict[str, str]]:
         stderr=asyncio.subprocess.DEVNULL,
     )
     assert process.stdout is not None
-    settings: dict[str, str] = {}
     try:
-        while len(settings) < len(SETTING_NAMES):
-            line = (await asyncio.wait_for(process.stdout.readline(), 30)).decode().strip()
-            if not line:
-                raise RuntimeError("enrichment-sandbox exited before printing its settings")
-            name, _, value = line.partition("=")
-            settings[name] = value
+        settings = await read_settings(process.stdout)
         yield settings
     finally:
         if process.returncode is None:
