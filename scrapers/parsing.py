@@ -50,7 +50,7 @@ _FEAT_TITLE = re.compile(rf"\s*\(?\s*{FEAT}\s+([^()\[\]]+?)\)?(?=\s*(?:\(|\[|$))
 _ARTISTS = re.compile(r"\s*,\s*|\s+(?:vs\.?|x)\s+", re.IGNORECASE)
 _GROUPS = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]")
 _REMIXER = re.compile(
-    r"^(.*?)\s*(?:remix|rmx|edit|dub|rework|bootleg|vip|refix|flip|mashup)\s*$", re.I
+    r"^(.*?)\s*\b(?:remix|rmx|edit|dub|rework|bootleg|vip|refix|flip|mashup)\s*$", re.I
 )
 
 

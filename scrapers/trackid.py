@@ -29,7 +29,8 @@ _FOLD_TABLE = str.maketrans(
 )
 _PUNCTUATION = re.compile(r"[^\w\s]|_")
 _VANISHING = re.compile(r"['’‘`´.]")
-FEAT = r"(?:feat\.?|ft\.?|featuring)"
+#: A "featuring" keyword as a whole word ("Shift", "Swift Edit", "Defeat" hold none).
+FEAT = r"(?<!\w)(?:feat\.?|ft\.?|featuring)(?![\w.])"
 _FEAT_SPLIT = re.compile(rf"\s+\(?{FEAT}\s+", re.IGNORECASE)
 _ARTIST_SPLIT = re.compile(r"\s*(?:&|,|;|\s/\s)\s*|\s+(?:and|x|vs\.?|with)\s+", re.IGNORECASE)
 _GROUP = re.compile(r"\(([^()\[\]]*)\)|\[([^()\[\]]*)\]")

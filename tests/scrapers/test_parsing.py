@@ -183,3 +183,58 @@ def test_track_id_distinguishes_remixers(artist: str, title: str, one: str, two:
 def test_unknowns_always_skipped(artist: str, title: str) -> None:
     """Any spelling of an unknown artist or title is skipped."""
     assert parse_line(f"05. {artist} - {title}") is None
+
+
+# --- credit keywords inside words (issue 17 item 10) ----------------------------------------
+
+#: Every credit keyword the parser splits on.
+KEYWORDS = ["feat", "ft", "featuring", "vs", "x", "with", "and", "w"]
+LETTERS = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", max_size=4
+)
+
+
+@st.composite
+def inner_keyword_word(draw: st.DrawFn) -> str:
+    """A word holding a credit keyword inside it ("Shift", "Swift", "Defeat", "Boxer")."""
+    keyword = draw(st.sampled_from(KEYWORDS))
+    keyword = draw(st.sampled_from([keyword, keyword.upper(), keyword.title()]))
+    before, after = draw(LETTERS), draw(LETTERS)
+    if not before and not after:
+        after = draw(st.sampled_from(["a", "K3Y", "er"]))
+    return before + keyword + after
+
+
+INNER_NAME = st.lists(inner_keyword_word(), min_size=1, max_size=3).map(" ".join)
+
+
+@pytest.mark.parametrize(
+    ("line", "artist", "title"),
+    [
+        ("Central Cee - One Up (Shift K3Y Remix)", "Central Cee", "One Up (Shift K3Y Remix)"),
+        ("Tensnake - Loft (Swift Edit)", "Tensnake", "Loft (Swift Edit)"),
+        ("Defeat Sound - Craftwork With Wax", "Defeat Sound", "Craftwork With Wax"),
+    ],
+)
+def test_keywords_inside_words_are_not_credits(line: str, artist: str, title: str) -> None:
+    """The real lines of issue 17 item 10 keep their artist and title whole."""
+    parsed = parse_line(line)
+    assert parsed is not None
+    (track,) = parsed.tracks
+    assert (track.artist, track.title, track.featured) == (artist, title, ())
+
+
+@PROPERTIES
+@given(INNER_NAME, INNER_NAME, INNER_NAME, st.booleans())
+def test_keywords_inside_words_never_split(
+    artist: str, title: str, remixer: str, remix: bool
+) -> None:
+    """A keyword inside a word (issue 17 item 10) is never read as feat., vs., x, with or &."""
+    full_title = f"{title} ({remixer} Remix)" if remix else title
+    parsed = parse_line(f"{artist} - {full_title}")
+    assert parsed is not None
+    (track,) = parsed.tracks
+    assert (track.artist, track.title, track.featured) == (artist, full_title, ())
+    assert track.artists == (artist,)
+    assert track.remixer == (remixer if remix else None)
+    assert track.track_id == track_id(f"{artist} feat. Guest", full_title)
