@@ -108,12 +108,20 @@ class App:
                 backoff=self._backoff(),
             )
             await self._recorder.start()
-        self._server = self._build_server(shared, self.store, self.waterfall)
-        await self._server.start()
-        if settings.metrics_enabled:
-            self._metrics_runner, self.metrics_port = await serve_metrics(
-                shared.metrics, settings.metrics_host, settings.metrics_port
-            )
+        try:
+            self._server = self._build_server(shared, self.store, self.waterfall)
+            await self._server.start()
+            if settings.metrics_enabled:
+                self._metrics_runner, self.metrics_port = await serve_metrics(
+                    shared.metrics, settings.metrics_host, settings.metrics_port
+                )
+        except OSError as exc:
+            await self._abandon_start()
+            address = f"{settings.metrics_host}:{settings.metrics_port}"
+            raise StartupError(f"cannot serve metrics on {address}: {exc.strerror}") from exc
+        except StartupError:
+            await self._abandon_start()
+            raise
         await self.health.serving()
         for source in shared.registry.sources:
             await self.health.upstream(str(source), serving=True)
@@ -172,7 +180,12 @@ class App:
                     [MetricsObserver(shared.metrics), TracingObserver(shared.tracer)]
                 )
             ],
-            options=[("grpc.max_connection_age_ms", int(settings.max_connection_age_s * 1000))],
+            options=[
+                ("grpc.max_connection_age_ms", int(settings.max_connection_age_s * 1000)),
+                # grpcio's default SO_REUSEPORT lets a second server share a taken port
+                # silently; a taken port must fail the start instead.
+                ("grpc.so_reuseport", 0),
+            ],
         )
         options = ServicerOptions(settings.default_deadline_s, settings.batch_concurrency)
         self._servicer = EnrichmentServicer(waterfall, options, shared.metrics, self._recorder)
@@ -195,10 +208,16 @@ class App:
         reflection.enable_server_reflection(names, server)
         address = f"{settings.grpc_host}:{settings.grpc_port}"
         credentials = server_credentials(settings)
-        if credentials is None:
-            self.port = server.add_insecure_port(address)
-        else:
-            self.port = server.add_secure_port(address, credentials)
+        try:
+            if credentials is None:
+                self.port = server.add_insecure_port(address)
+            else:
+                self.port = server.add_secure_port(address, credentials)
+        except RuntimeError as exc:  # grpc.aio's only signal of a failed bind
+            raise StartupError(
+                f"cannot listen on {address}: the port is taken (another enrichment-server?)"
+                " or the address is not local; set ENRICHMENT_GRPC_PORT to a free port"
+            ) from exc
         return server
 
     def _start_workers(self, store: Store, waterfall: Waterfall, metrics: Metrics) -> None:
@@ -308,6 +327,13 @@ class App:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*self._workers, return_exceptions=True)
+
+    async def _abandon_start(self) -> None:
+        """A start that failed half-way: release what it had opened."""
+        self._stopped = True
+        if self._recorder is not None:
+            await self._recorder.close()
+        await self._close()
 
     async def _close(self) -> None:
         if self._session is not None:

@@ -10,6 +10,7 @@ streaming) once and tells each ``RpcObserver`` when the RPC starts and how it en
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -118,6 +119,12 @@ class ObservingInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         return call
 
     def _wrap_stream(self, inner: Any, info: RpcInfo) -> Any:
+        """Response-streaming handlers come in two shapes: async generators (ours) and
+        coroutines that ``await context.write(...)`` (grpcio's ``Health/Watch``). The
+        wrapper keeps the shape, since grpc.aio picks its calling convention from it."""
+        if not inspect.isasyncgenfunction(inner):
+            return self._wrap_unary(inner, info)
+
         async def call(request: Any, context: Any) -> AsyncIterator[Any]:
             tokens = [o.start(info) for o in self._observers]
             error: BaseException | None = None
