@@ -5,13 +5,18 @@ One gRPC channel per crawl (opened in ``open_spider``, closed in ``close_spider`
 ``process_item`` calls at once (``CONCURRENT_ITEMS``), so calls overlap on the channel;
 nothing here is serialised or locked.
 
-When the service cannot be reached (``ServiceUnavailable`` / ``DeadlineExceeded``):
+Every gRPC status code has one outcome (issue 12 item 15):
 
-* ``ENRICHMENT_FALLBACK_ENABLED=True``: the item goes on unenriched, marked "pending";
-  the persistence pipeline saves it and the service's scheduler enriches it later.
-* ``False``: the item waits, retrying with jittered exponential backoff until the service
-  answers, so every item leaves the pipeline enriched (Scrapy's backpressure slows the
-  crawl meanwhile; nothing is dropped).
+* ``INVALID_ARGUMENT`` (or a string protobuf cannot encode, e.g. a lone surrogate): the
+  item is dropped, counted in ``enrichment/invalid`` and logged with the fields named.
+* Any other code (``UNAVAILABLE``, ``DEADLINE_EXCEEDED``, ``UNKNOWN``, ``INTERNAL``,
+  ``CANCELLED``, ``RESOURCE_EXHAUSTED``, ...), counted in ``enrichment/failed/<CODE>``:
+
+  * ``ENRICHMENT_FALLBACK_ENABLED=True``: the item goes on unenriched, marked "pending";
+    the persistence pipeline saves it and the service's scheduler enriches it later.
+  * ``False``: the item waits, retrying with jittered exponential backoff until the
+    service answers, so every item leaves the pipeline enriched (Scrapy's backpressure
+    slows the crawl meanwhile; nothing is dropped).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import asyncio
 import logging
 import random
 from dataclasses import dataclass
-from typing import Any, Protocol, Self
+from typing import Any, NoReturn, Protocol, Self
 
 import grpc
 from itemadapter import ItemAdapter
@@ -28,10 +33,9 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from enrichment_client import (
-    DeadlineExceeded,
     EnrichmentClient,
+    EnrichmentClientError,
     InvalidArgument,
-    ServiceUnavailable,
     make_request,
     normalise_target,
     pb,
@@ -43,6 +47,8 @@ __all__ = ["APIEnrichmentPipeline", "EnrichmentConfig"]
 
 logger = logging.getLogger(__name__)
 
+#: Item fields sent in an ``EnrichRequest``.
+REQUEST_FIELDS = ("track_id", "artist_name", "track_title", "spotify_id", "isrc", "musicbrainz_id")
 #: Reconnect quickly once the service is back (gRPC's default backoff grows to 120 s).
 CHANNEL_OPTIONS = [
     ("grpc.lb_policy_name", "round_robin"),
@@ -133,24 +139,52 @@ class APIEnrichmentPipeline:
         return item
 
     async def _enrich(self, item: ItemAdapter) -> pb.EnrichResponse | None:
-        """The service's answer; None when it is unavailable and fallback is enabled."""
+        """The service's answer; None when it failed and fallback is enabled."""
         assert self.client is not None, "open_spider was not called"
+        unencodable = _unencodable_fields(item)
+        if unencodable:
+            self._drop(item, unencodable, "not valid UTF-8")
         delay = self.config.retry_initial_s
         while True:
             try:
                 return await self.client.enrich_request(_request(item))
             except InvalidArgument as exc:
-                self.stats.inc_value("enrichment/invalid")
-                raise DropItem(f"service refused {item.get('track_id')}: {exc}") from None
-            except (ServiceUnavailable, DeadlineExceeded) as exc:
+                fields = sorted({v.field for v in exc.violations}) or ["(not named)"]
+                self._drop(item, fields, exc.message)
+            except EnrichmentClientError as exc:
                 self.stats.inc_value("enrichment/unavailable")
+                self.stats.inc_value(f"enrichment/failed/{exc.code}")
                 if self.config.fallback_enabled:
-                    logger.warning("enrichment service unavailable, saving pending: %s", exc)
+                    logger.warning("enrichment failed (%s), saving pending: %s", exc.code, exc)
                     return None
-                logger.warning("enrichment service unavailable, retrying in %.1fs", delay)
+                logger.warning("enrichment failed (%s), retrying in %.1fs", exc.code, delay)
                 self.stats.inc_value("enrichment/retries")
             await asyncio.sleep(delay * random.uniform(0.5, 1.0))
             delay = min(delay * 2, self.config.retry_max_s)
+
+    def _drop(self, item: ItemAdapter, fields: list[str], reason: str) -> NoReturn:
+        """Count and log an item the service cannot take, then drop it."""
+        self.stats.inc_value("enrichment/invalid")
+        logger.warning(
+            "dropping track %r: invalid field(s) %s: %s",
+            item.get("track_id"),
+            ", ".join(fields),
+            reason,
+        )
+        raise DropItem(f"service refused {item.get('track_id')!r}: {', '.join(fields)}")
+
+
+def _unencodable_fields(item: ItemAdapter) -> list[str]:
+    """The request fields holding strings protobuf cannot send (lone surrogates)."""
+    found = []
+    for name in REQUEST_FIELDS:
+        value = item.get(name)
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                found.append(name)
+    return found
 
 
 def _request(item: ItemAdapter) -> pb.EnrichRequest:
