@@ -100,6 +100,15 @@ class _Servicer(enrichment_pb2_grpc.EnrichmentServiceServicer):
         finally:
             script.in_flight -= 1
 
+    async def EnrichBatch(  # noqa: N802 - the generated base class names it
+        self,
+        request_iterator: AsyncIterator[pb.EnrichBatchRequest],
+        context: grpc.aio.ServicerContext[object, object],
+    ) -> AsyncIterator[pb.EnrichBatchResponse]:
+        """Not scripted: the pipeline sends unary calls."""
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "not scripted")
+        yield pb.EnrichBatchResponse()  # pragma: no cover - abort raised
+
 
 @asynccontextmanager
 async def scripted_server(script: Script) -> AsyncIterator[str]:
