@@ -43,6 +43,7 @@ from enrichment_server.servicer import EnrichmentServicer, ServicerOptions
 from enrichment_server.sources.caller import CACHE_PREFIX
 from enrichment_server.sources.http import AiohttpTransport, close_quietly
 from enrichment_server.store import Backoff, MaskedCredential, Store
+from enrichment_server.telemetry.http_spans import TracingTransport
 from enrichment_server.telemetry.interceptor import MetricsObserver, ObservingInterceptor
 from enrichment_server.telemetry.metrics import Metrics, serve_metrics
 from enrichment_server.telemetry.tracing import TracingObserver, build_tracer_provider
@@ -91,9 +92,7 @@ class App:
         await self._load_credentials(self.store)
         self._session = aiohttp.ClientSession()
         self.shared = shared = self._build_shared()
-        sources = build_sources(
-            settings, AiohttpTransport(self._session), shared, self._credentials
-        )
+        sources = build_sources(settings, self._transport(self._session), shared, self._credentials)
         self.waterfall = Waterfall(
             sources,
             Matcher(settings.match_threshold),
@@ -166,6 +165,11 @@ class App:
         hints = SharedBreakerHints(redis, f"{CACHE_PREFIX}:breaker")
         registry = BreakerRegistry(hints=hints, health=mirror, hooks=metrics)
         return Shared(RedisCache(redis), registry, metrics, tracer, redis, hints)
+
+    def _transport(self, session: aiohttp.ClientSession) -> TracingTransport:
+        """The upstreams' HTTP transport: one CLIENT span per request in sampled traces."""
+        tracer = self.tracer_provider.get_tracer("enrichment_server")
+        return TracingTransport(AiohttpTransport(session), tracer)
 
     def _backoff(self) -> Backoff:
         return Backoff(
@@ -288,7 +292,7 @@ class App:
             return
         self._credentials = credentials
         rebuilt = build_sources(
-            self.settings, AiohttpTransport(self._session), self.shared, credentials
+            self.settings, self._transport(self._session), self.shared, credentials
         )
         if self.waterfall is not None:
             self.waterfall.replace_sources(rebuilt)

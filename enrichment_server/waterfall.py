@@ -151,7 +151,7 @@ class Waterfall:
         key = result_key(request, query)
         if self._results is not None and not request.force_refresh:
             remembered = self._results.get(key, request.track_id)
-            self._hooks.cache_lookup("result", hit=remembered is not None)
+            self._hooks.result_lookup(hit=remembered is not None)
             if remembered is not None:
                 return remembered
         result = await self._enrich(request, query, deadline, started)

@@ -121,9 +121,9 @@ class UpstreamCaller:
     ) -> T:
         """The answer to ``lookup``: from the cache, or fetched (and cached) once."""
         endpoint = lookup.key.partition(":")[0]
+        # INTERNAL: a lookup may be a cache hit; each HTTP request below it is a CLIENT span.
         with self._span(
             f"{self.source} {endpoint}",
-            kind=SpanKind.CLIENT,
             attributes={"enrichment.source": str(self.source), "enrichment.endpoint": endpoint},
         ) as span:
             cached = None if ctx.force_refresh else await self._cached(lookup, adapter)

@@ -17,6 +17,9 @@ class Hooks(Protocol):
     def cache_lookup(self, source: str, hit: bool) -> None:
         """An upstream lookup was answered from the cache (or not)."""
 
+    def result_lookup(self, hit: bool) -> None:
+        """A whole track's answer was found in the result cache (or not)."""
+
     def upstream_call(self, source: str, outcome: str, duration_s: float) -> None:
         """One HTTP attempt finished; ``outcome`` is "ok" or an error kind."""
 
@@ -37,6 +40,9 @@ class NullHooks:
     """Hooks that record nothing."""
 
     def cache_lookup(self, source: str, hit: bool) -> None:
+        """Ignored."""
+
+    def result_lookup(self, hit: bool) -> None:
         """Ignored."""
 
     def upstream_call(self, source: str, outcome: str, duration_s: float) -> None:

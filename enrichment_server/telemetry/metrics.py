@@ -4,7 +4,10 @@ One ``Metrics`` object per server, on its own ``CollectorRegistry`` (no module-l
 globals), exposed over HTTP by ``serve_metrics``:
 
 * ``enrichment_tasks_total{status}``, ``enrichment_task_duration_seconds``
-* ``enrichment_cache_hits_total{source}`` / ``enrichment_cache_misses_total{source}``
+* ``enrichment_cache_hits_total{source}`` / ``enrichment_cache_misses_total{source}``: upstream
+  lookups only (the seed's cache-hit-rate alert means those)
+* ``enrichment_result_cache_lookups_total{outcome="hit"|"miss"}``: whole answers remembered
+  by the in-process result cache, kept apart so they do not skew the upstream hit rate
 * ``enrichment_circuit_breaker_state{source,state}`` (1 for the current state, else 0)
 * ``enrichment_api_duration_seconds{source}``, ``enrichment_api_calls_total{source,outcome}``
 * ``enrichment_retries_total{source}``, ``enrichment_ratelimit_wait_seconds{source}``
@@ -47,6 +50,12 @@ class Metrics:
             "enrichment_cache_misses",
             "Upstream lookups the cache could not answer.",
             ["source"],
+            registry=r,
+        )
+        self.result_lookups = Counter(
+            "enrichment_result_cache_lookups",
+            "Whole-track answers looked up in the result cache, by outcome.",
+            ["outcome"],
             registry=r,
         )
         self.breaker = Gauge(
@@ -102,6 +111,10 @@ class Metrics:
         """Count a cache hit or miss."""
         (self.cache_hits if hit else self.cache_misses).labels(source).inc()
 
+    def result_lookup(self, hit: bool) -> None:
+        """Count a result-cache hit or miss."""
+        self.result_lookups.labels("hit" if hit else "miss").inc()
+
     def upstream_call(self, source: str, outcome: str, duration_s: float) -> None:
         """Count an HTTP attempt and observe its latency."""
         self.api_calls.labels(source, outcome).inc()
@@ -126,7 +139,7 @@ class Metrics:
         self.task_seconds.observe(duration_s)
 
     def cache_hit_rate(self) -> float:
-        """Hits / (hits + misses) over every source since start (0 before any lookup)."""
+        """Upstream-lookup hits / (hits + misses) since start (0 before any lookup)."""
 
         def total(counter: Counter) -> float:
             return sum(

@@ -17,6 +17,7 @@ EXPECTED = {
     "enrichment_task_duration_seconds",
     "enrichment_cache_hits",
     "enrichment_cache_misses",
+    "enrichment_result_cache_lookups",
     "enrichment_circuit_breaker_state",
     "enrichment_api_duration_seconds",
     "enrichment_api_calls",
@@ -35,7 +36,10 @@ async def test_metrics_endpoint_exposes_every_metric_moved_by_traffic(sandbox: S
     async with running(settings) as app:
         async with await EnrichmentClient.connect(f"127.0.0.1:{app.port}") as client:
             await client.enrich("deadmau5", "Strobe")  # a retry (503 once), misses
-            await client.enrich("deadmau5", "Strobe")  # cache hits
+            await client.enrich("deadmau5", "Strobe")  # a result-cache hit
+            # Another answer sharing upstream lookups (the ISRC, Last.fm): upstream cache hits.
+            by_isrc = make_request("deadmau5", "Strobe", isrc="GBTDG0900141")
+            _ = [a async for a in client.enrich_many([by_isrc])]
             rows = [make_request(t, "Grey") for t in ("Kölsch", "Kolsch", "KÖLSCH")]
             _ = [a async for a in client.enrich_many(rows)]  # MusicBrainz limiter waits
             with pytest.raises(InvalidArgument):
@@ -54,5 +58,18 @@ async def test_metrics_endpoint_exposes_every_metric_moved_by_traffic(sandbox: S
         if s.name.endswith("_total") and s.value > 0
     }
     assert {("Enrich", "OK"), ("Enrich", "INVALID_ARGUMENT"), ("EnrichBatch", "OK")} <= handled
+    cache_sources = {
+        s.labels["source"]
+        for name in ("enrichment_cache_hits", "enrichment_cache_misses")
+        for s in families[name].samples
+    }
+    assert "result" not in cache_sources  # the seed's hit rate counts upstream lookups only
+    results = {
+        s.labels["outcome"]: s.value
+        for s in families["enrichment_result_cache_lookups"].samples
+        if s.name.endswith("_total")
+    }
+    assert results["hit"] >= 1  # the second identical Enrich
+    assert results["miss"] >= 1
     retries = [s for s in families["enrichment_retries"].samples if s.name.endswith("_total")]
     assert {s.labels["source"] for s in retries if s.value > 0} == {"spotify"}

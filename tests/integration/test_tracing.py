@@ -35,7 +35,7 @@ def render(spans: list[ReadableSpan]) -> str:
 
 async def test_cold_enrich_span_tree_continues_the_callers_trace(sandbox: Sandbox) -> None:
     """One cold Enrich: a server span under the caller's span, a span per upstream lookup,
-    each with its HTTP attempt, and the trace id in the RPC's log line."""
+    each with its attempt and the attempt's HTTP CLIENT span, and the trace id in the log."""
     exporter = InMemorySpanExporter()
     caller = TracerProvider().get_tracer("scraper")
     settings = sandbox_settings(sandbox, trace_sample_ratio=0.0)  # kept: the caller sampled
@@ -54,7 +54,7 @@ async def test_cold_enrich_span_tree_continues_the_callers_trace(sandbox: Sandbo
     assert server[0].context.trace_id == trace_id
     assert server[0].parent is not None
     assert server[0].parent.span_id == root.get_span_context().span_id
-    lookups = [s for s in spans if s.kind is SpanKind.CLIENT]
+    lookups = [s for s in spans if s.attributes and "enrichment.cache_hit" in s.attributes]
     assert {s.name for s in lookups} >= {
         "spotify search",
         "musicbrainz isrc",
@@ -70,6 +70,11 @@ async def test_cold_enrich_span_tree_continues_the_callers_trace(sandbox: Sandbo
     attempts = [s for s in spans if s.name.endswith(" attempt")]
     assert len(attempts) == len(lookups)
     assert all(a.attributes and a.attributes["enrichment.outcome"] == "ok" for a in attempts)
+    # Each attempt's HTTP request(s) are CLIENT spans below it (Spotify adds its token call).
+    attempt_ids = {a.context.span_id for a in attempts if a.context is not None}
+    http = [s for s in spans if s.kind is SpanKind.CLIENT]
+    assert len(http) >= len(attempts)
+    assert all(s.parent is not None and s.parent.span_id in attempt_ids for s in http)
     lines = [entry for entry in logs if entry["event"] == "enrich"]
     assert lines[0]["trace_id"] == format(trace_id, "032x")
 
