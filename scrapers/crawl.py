@@ -1,7 +1,9 @@
 """Run spiders in one process: ``python -m scrapers.crawl [SPIDER ...] [-s NAME=VALUE ...]``.
 
 No spider names: every spider. ``--stats-out FILE`` writes, per spider, Scrapy's stats
-and the item pipelines that actually ran (tests and the demo read it). The settings are
+and the item pipelines that actually ran (tests and the demo read it). Every spider of the
+process writes through one bounded database pool (``scrapers.dbpool``). The exit status is
+1 when a spider did not finish normally or an item could not be saved. The settings are
 ``scrapers.settings`` unless ``SCRAPY_SETTINGS_MODULE`` names others; ``scrapy crawl``
 from the ``scrapers/`` directory works as well, one spider at a time.
 """
@@ -17,6 +19,8 @@ from typing import Any
 
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.utils.project import get_project_settings
+
+from scrapers.dbpool import PoolConfig, SharedEngines
 
 __all__ = ["crawl", "main"]
 
@@ -38,6 +42,7 @@ def crawl(spiders: list[str], overrides: dict[str, str], stats_out: Path | None)
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "scrapers.settings")
     settings = get_project_settings()
     settings.setdict(overrides, priority="cmdline")
+    settings.set("SCRAPERS_SHARED_ENGINES", SharedEngines(PoolConfig.from_settings(settings)))
     process = CrawlerProcess(settings)
     names = spiders or sorted(process.spider_loader.list())
     crawlers = [process.create_crawler(name) for name in names]
@@ -53,7 +58,13 @@ def crawl(spiders: list[str], overrides: dict[str, str], stats_out: Path | None)
     if stats_out is not None:
         stats_out.write_text(json.dumps(reports, indent=2, sort_keys=True, default=str))
     finished = all(report["finish_reason"] == "finished" for report in reports.values())
-    return 0 if finished and len(reports) == len(names) else 1
+    lost = sum(
+        count
+        for report in reports.values()
+        for name, count in report["stats"].items()
+        if name.startswith("persistence/failed/")
+    )
+    return 0 if finished and not lost and len(reports) == len(names) else 1
 
 
 def main(argv: list[str] | None = None) -> int:

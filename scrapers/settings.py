@@ -62,6 +62,16 @@ ENRICHMENT_DATABASE_URL = os.environ.get(
     "ENRICHMENT_DATABASE_URL", "sqlite+aiosqlite:///enrichment.db"
 )
 
+# One bounded pool per process, shared by every spider it runs (scrapers.dbpool): keep
+# processes x SCRAPERS_DB_POOL_SIZE (+ the service's pools) below Postgres's max_connections.
+SCRAPERS_DB_POOL_SIZE = int(os.environ.get("SCRAPERS_DB_POOL_SIZE", "5"))
+SCRAPERS_DB_POOL_TIMEOUT_S = float(os.environ.get("SCRAPERS_DB_POOL_TIMEOUT_S", "30"))
+# A write failing transiently (no connection, too many clients, lock) is tried this often.
+SCRAPERS_DB_WRITE_ATTEMPTS = int(os.environ.get("SCRAPERS_DB_WRITE_ATTEMPTS", "5"))
+SCRAPERS_DB_WRITE_RETRY_INITIAL_S = float(
+    os.environ.get("SCRAPERS_DB_WRITE_RETRY_INITIAL_S", "0.5")
+)
+
 # Sources: base URLs (tests point them at 127.0.0.1), start points, credentials.
 TRACKLISTS1001_BASE_URL = os.environ.get(
     "TRACKLISTS1001_BASE_URL", "https://www.1001tracklists.com"

@@ -20,8 +20,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from scrapers.dbpool import create_engine
 
 __all__ = [
     "SERVICE_TABLES",
@@ -133,23 +135,6 @@ TRACK_COLUMNS = {
 
 class SchemaMismatch(RuntimeError):
     """The database lacks the service's schema (run the service's migrations first)."""
-
-
-def create_engine(url: str) -> AsyncEngine:
-    """An engine for ``sqlite+aiosqlite://`` or ``postgresql+asyncpg://`` URLs."""
-    if make_url(url).get_backend_name() == "sqlite":
-        engine = create_async_engine(url, connect_args={"timeout": 30.0})
-        sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_async_engine(url, pool_pre_ping=True)
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """Foreign keys on (as the service has them) and WAL for concurrent readers."""
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.close()
 
 
 def schema_problems(connection: Connection) -> list[str]:
