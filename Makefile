@@ -10,12 +10,16 @@ BUF_AGAINST ?= .git\#branch=main
 
 install: $(VENV)/.installed node_modules/.installed
 
-$(VENV)/.installed: requirements.lock pyproject.toml scrapers/pyproject.toml
+DISTRIBUTIONS := enrichment_client/pyproject.toml pyproject.toml enrichment_sandbox/pyproject.toml \
+	scrapers/pyproject.toml
+
+# Four distributions, each installable alone: the client (grpcio + protobuf only), the server,
+# the sandbox (upstream imitations + demo: tools, never in the server's wheel), the scrapers.
+$(VENV)/.installed: requirements.lock $(DISTRIBUTIONS)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
-	# The scrapers are their own distribution (installable without the server).
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e ./scrapers
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps \
+		-e ./enrichment_client -e . -e ./enrichment_sandbox -e ./scrapers
 	touch $@
 
 # Not `npm ci`: this npm records only the platform packages it can fetch in the lock, and
@@ -77,4 +81,4 @@ clean:
 
 lock: install
 	{ echo '# Exact versions installed by `make install` (runtime + dev tools); refresh with `make lock`.'; \
-	  $(BIN)/pip freeze --exclude-editable | grep -v '^metadata-enrichment'; } > requirements.lock
+	  $(BIN)/pip freeze --exclude-editable | grep -Ev '^(metadata-enrichment|enrichment-client|enrichment-sandbox|tracklist-scrapers)'; } > requirements.lock

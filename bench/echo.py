@@ -21,7 +21,7 @@ from grpc_health.v1 import health, health_pb2_grpc
 
 from enrichment_client import pb
 from enrichment_client.pb.enrichment.v1 import enrichment_pb2_grpc as pb_grpc
-from enrichment_server.sandbox.catalogue import load_catalogue
+from enrichment_sandbox.catalogue import load_catalogue
 
 
 def canned_response() -> pb.EnrichResponse:

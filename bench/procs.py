@@ -21,7 +21,7 @@ import psutil
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from bench.config import BenchConfig
-from enrichment_server.sandbox.runner import read_settings
+from enrichment_sandbox.runner import read_settings
 
 
 def free_ports(count: int) -> list[int]:
@@ -71,7 +71,7 @@ async def sandbox_process(config: BenchConfig, log: Path) -> AsyncIterator[dict[
     latency = [f"--latency-{name}-ms={ms:g}" for name, ms in config.latency_ms.items()]
     with log.open("wb") as sink:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "enrichment_server.sandbox", *latency,
+            sys.executable, "-m", "enrichment_sandbox", *latency,
             stdout=asyncio.subprocess.PIPE, stderr=sink,
         )  # fmt: skip
     assert process.stdout is not None

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from itertools import accumulate
 
 from enrichment_client import make_request, pb
-from enrichment_server.sandbox.catalogue import CatalogueTrack, load_catalogue
+from enrichment_sandbox.catalogue import CatalogueTrack, load_catalogue
 
 ABSENT_SHARE = 0.2
 """Share of distinct queries that are absent from every upstream."""

@@ -8,9 +8,8 @@
 #   docker run --rm metadata-enrichment/scrapers mixesdb       # tracklist-crawl mixesdb
 #   docker run --rm metadata-enrichment/scrapers               # every spider
 #
-# enrichment_client has no distribution of its own yet (it ships inside "metadata-enrichment");
-# the builder makes the "enrichment-client" distribution the scrapers require from the package
-# alone, with the client's runtime dependencies. Every dependency is installed at the version
+# The client is its own distribution (enrichment_client/pyproject.toml). Every dependency is
+# installed at the version
 # pinned in requirements.lock (a constraints file: the dev tools it also pins are never
 # installed). No secret is baked in: keys and the database URL come from the environment.
 #
@@ -25,39 +24,10 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 RUN python -m venv /opt/venv
 WORKDIR /src
 
-# The client's distribution metadata (its package is copied below). The dependencies are what
-# enrichment_client imports: grpc, grpc_health, grpc_status, google.protobuf, google.rpc.
-COPY <<"EOF" client/pyproject.toml
-[build-system]
-requires = ["setuptools>=69", "wheel"]
-build-backend = "setuptools.build_meta"
-
-[project]
-name = "enrichment-client"
-version = "0.1.0"
-description = "Generated gRPC client of the metadata-enrichment service."
-requires-python = ">=3.11"
-dependencies = [
-    "grpcio>=1.85.1",
-    "grpcio-health-checking>=1.85.1",
-    "grpcio-status>=1.85.1",
-    "protobuf>=7.35.1",
-    "googleapis-common-protos>=1.70",
-]
-
-[project.scripts]
-enrichment = "enrichment_client.cli:run"
-
-[tool.setuptools.packages.find]
-include = ["enrichment_client*"]
-
-[tool.setuptools.package-data]
-enrichment_client = ["py.typed", "pb/**/*.pyi"]
-EOF
-
 # Dependencies first (their own layer: rebuilt only when the pins or the dependency lists
 # change): the client's, plus the scrapers' [project].dependencies except the client itself.
 COPY requirements.lock ./
+COPY enrichment_client/pyproject.toml ./client/pyproject.toml
 COPY scrapers/pyproject.toml ./scrapers/pyproject.toml
 RUN /opt/venv/bin/python - <<"EOF"
 import tomllib
@@ -75,7 +45,7 @@ RUN /opt/venv/bin/pip install --only-binary=:all: -c requirements.lock -r runtim
 # Then the two distributions, as wheels (no dependencies: installed and pinned above). The
 # checks: pip's dependency check, the server is not importable, every scrapers module (every
 # spider) imports. They run from / so the sources in /src cannot stand in for the wheels.
-COPY enrichment_client ./client/enrichment_client
+COPY enrichment_client ./client
 COPY scrapers ./scrapers
 RUN /opt/venv/bin/pip wheel --no-deps --wheel-dir /tmp/wheels ./client ./scrapers \
  && /opt/venv/bin/pip install --no-deps /tmp/wheels/*.whl \

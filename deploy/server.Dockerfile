@@ -20,16 +20,32 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 RUN python -m venv /opt/venv
 WORKDIR /src
 
-# Dependencies first (their own layer: rebuilt only when the pins or the dependency list change).
+# Dependencies first (their own layer: rebuilt only when the pins or the dependency lists
+# change): the server's and the client's [project].dependencies (the server depends on the
+# client's distribution, which is built below, not fetched).
 COPY pyproject.toml requirements.lock ./
-RUN python -c "import tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; open('runtime.txt', 'w').write('\n'.join(deps) + '\n')" \
- && /opt/venv/bin/pip install --only-binary=:all: -c requirements.lock -r runtime.txt
+COPY enrichment_client/pyproject.toml ./enrichment_client/pyproject.toml
+RUN python - <<"EOF"
+import tomllib
 
-# Then the project itself, as a wheel (no dependencies: they are installed and pinned above).
+deps = []
+for path in ("pyproject.toml", "enrichment_client/pyproject.toml"):
+    with open(path, "rb") as f:
+        deps += tomllib.load(f)["project"]["dependencies"]
+deps = [d for d in deps if not d.startswith("enrichment-client")]
+with open("runtime.txt", "w") as f:
+    f.write("\n".join(deps) + "\n")
+EOF
+RUN /opt/venv/bin/pip install --only-binary=:all: -c requirements.lock -r runtime.txt
+
+# Then the distributions, as wheels (no dependencies: installed and pinned above): the client,
+# the server, and the sandbox (compose.yaml's offline upstreams run from this image; the
+# sandbox needs only aiohttp, already installed for the server).
 COPY README.md ./
 COPY enrichment_server ./enrichment_server
 COPY enrichment_client ./enrichment_client
-RUN /opt/venv/bin/pip wheel --no-deps --wheel-dir /tmp/wheels . \
+COPY enrichment_sandbox ./enrichment_sandbox
+RUN /opt/venv/bin/pip wheel --no-deps --wheel-dir /tmp/wheels ./enrichment_client . ./enrichment_sandbox \
  && /opt/venv/bin/pip install --no-deps /tmp/wheels/*.whl \
  && /opt/venv/bin/pip check \
  && /opt/venv/bin/pip uninstall --yes pip setuptools wheel

@@ -25,30 +25,32 @@ from opentelemetry.sdk.trace.export import SpanExporter
 from enrichment_client.pb.enrichment.v1 import admin_pb2
 from enrichment_client.pb.enrichment.v1 import admin_pb2_grpc as admin_grpc
 from enrichment_client.pb.enrichment.v1 import enrichment_pb2_grpc as pb_grpc
-from enrichment_server.admin import AdminServicer
-from enrichment_server.cache import MemoryCache
+from enrichment_server.api.admin import AdminServicer
+from enrichment_server.api.health import SERVICE_NAME, Health
+from enrichment_server.api.servicer import EnrichmentServicer, ServicerOptions
+from enrichment_server.cache.memory import MemoryCache
+from enrichment_server.cache.redis import RedisCache
 from enrichment_server.config import Settings
 from enrichment_server.crypto import CredentialCipher
-from enrichment_server.dlq import DeadLetterWorker
 from enrichment_server.domain import Source
-from enrichment_server.health import SERVICE_NAME, Health
-from enrichment_server.matching import Matcher
-from enrichment_server.merge import with_overrides
+from enrichment_server.enrichment.matching import Matcher
+from enrichment_server.enrichment.merge import with_overrides
+from enrichment_server.enrichment.results import ResultCache
+from enrichment_server.enrichment.waterfall import Waterfall
 from enrichment_server.recorder import ThreadedRecorder
-from enrichment_server.redis_store import RedisCache, SharedBreakerHints, redis_client
+from enrichment_server.redis_conn import redis_client
+from enrichment_server.resilience.hints import SharedBreakerHints
+from enrichment_server.resilience.pipeline import CACHE_PREFIX
 from enrichment_server.resilience.registry import BreakerRegistry
-from enrichment_server.results import ResultCache
-from enrichment_server.scheduler import Scheduler
-from enrichment_server.servicer import EnrichmentServicer, ServicerOptions
-from enrichment_server.sources.caller import CACHE_PREFIX
 from enrichment_server.sources.http import AiohttpTransport, close_quietly
 from enrichment_server.store import Backoff, MaskedCredential, Store
 from enrichment_server.telemetry.http_spans import TracingTransport
 from enrichment_server.telemetry.interceptor import MetricsObserver, ObservingInterceptor
 from enrichment_server.telemetry.metrics import Metrics, serve_metrics
 from enrichment_server.telemetry.tracing import TracingObserver, build_tracer_provider
-from enrichment_server.waterfall import Waterfall
 from enrichment_server.wiring import Credentials, Shared, build_sources, server_credentials
+from enrichment_server.workers.dlq import DeadLetterWorker
+from enrichment_server.workers.scheduler import Scheduler
 
 log = structlog.get_logger(__name__)
 ADMIN_SERVICE_NAME = admin_pb2.DESCRIPTOR.services_by_name["EnrichmentAdminService"].full_name

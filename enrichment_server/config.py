@@ -23,7 +23,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from enrichment_server.crypto import CredentialCipher
-from enrichment_server.merge import with_overrides
+from enrichment_server.enrichment.merge import with_overrides
 
 #: A pod must listen on its own IP for the kubelet's gRPC probes, hence all interfaces.
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104

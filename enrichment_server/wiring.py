@@ -17,17 +17,19 @@ import grpc
 import redis.asyncio as aredis
 from opentelemetry import trace
 
-from enrichment_server.cache import Cache
+from enrichment_server.cache.memory import Cache
 from enrichment_server.config import Settings
 from enrichment_server.domain import Source
-from enrichment_server.redis_store import RedisRateLimiter, SharedBreakerHints
+from enrichment_server.enrichment.waterfall import SourceSet
 from enrichment_server.resilience.breaker import BreakerConfig, CircuitBreaker
 from enrichment_server.resilience.budget import RetryBudget
 from enrichment_server.resilience.guard import Guard
+from enrichment_server.resilience.hints import SharedBreakerHints
+from enrichment_server.resilience.pipeline import CACHE_PREFIX, TtlPolicy, UpstreamCaller
 from enrichment_server.resilience.ratelimit import RateLimiter, SpacingLimiter
+from enrichment_server.resilience.ratelimit_redis import RedisRateLimiter
 from enrichment_server.resilience.registry import BreakerRegistry
 from enrichment_server.resilience.retry import RetryPolicy
-from enrichment_server.sources.caller import CACHE_PREFIX, TtlPolicy, UpstreamCaller
 from enrichment_server.sources.deezer import DeezerClient
 from enrichment_server.sources.getsongbpm import GetSongBpmClient
 from enrichment_server.sources.http import Transport
@@ -35,7 +37,6 @@ from enrichment_server.sources.lastfm import LastfmClient
 from enrichment_server.sources.musicbrainz import MusicBrainzClient
 from enrichment_server.sources.spotify import SpotifyClient
 from enrichment_server.telemetry.metrics import Metrics
-from enrichment_server.waterfall import SourceSet
 
 #: Upstreams count arrivals, which jitter by a few ms around our evenly spaced starts;
 #: 5 % slack keeps every 1-second window at or under the published limit (with 2 %, the

@@ -7,7 +7,7 @@ accents, punctuation, ``feat.`` credits, "(Original Mix)" / "(Extended Mix)" and
 ``trk-<24 hex>`` string (96 bits of BLAKE2b), never a UUID; it is the primary key of
 ``tracks`` and the ``track_id`` sent to the enrichment service.
 
-This is a small reimplementation of the rules in ``enrichment_server.matching``: the
+This is a small reimplementation of the rules in ``enrichment_server.enrichment.matching``: the
 scrapers are installed without the server package, so they cannot import it. The two
 need not agree exactly: the server matches candidates itself, this only dedupes rows.
 """

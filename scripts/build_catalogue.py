@@ -1,4 +1,4 @@
-"""Generate ``enrichment_server/sandbox/catalogue.json``, the sandbox's track catalogue.
+"""Generate ``enrichment_sandbox/catalogue.json``, the sandbox's track catalogue.
 
 The track list below is hand-written (real, well-known DJ tracks with plausible album,
 label, date, tempo, key, duration, Last.fm tags and listener counts); every identifier is

@@ -34,7 +34,7 @@ _NEUTRAL = (UpstreamRejected, Unauthenticated, DeadlineExhausted, ClientThrottle
 
 
 class BreakerHints(Protocol):
-    """The shared "open until" signal (``redis_store.SharedBreakerHints``)."""
+    """The shared "open until" signal (``resilience.hints.SharedBreakerHints``)."""
 
     async def open_for(self, source: str) -> float | None:
         """Seconds the source is known to be open elsewhere, or None."""

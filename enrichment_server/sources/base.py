@@ -16,7 +16,7 @@ from enrichment_server.errors import (
     RateLimited,
     UpstreamUnavailable,
 )
-from enrichment_server.sources.caller import UpstreamCaller
+from enrichment_server.resilience.pipeline import UpstreamCaller
 from enrichment_server.sources.http import (
     HttpResponse,
     Transport,

@@ -24,8 +24,8 @@ from pydantic import BeforeValidator, Field, TypeAdapter
 from enrichment_server.deadline import Deadline
 from enrichment_server.domain import Source
 from enrichment_server.errors import UpstreamError, UpstreamRejected, UpstreamUnavailable
+from enrichment_server.resilience.pipeline import CallContext, Lookup, TtlKind
 from enrichment_server.sources.base import EndpointSource, Model, error_text, is_empty, is_none
-from enrichment_server.sources.caller import CallContext, Lookup, TtlKind
 from enrichment_server.sources.http import HttpResponse
 
 T = TypeVar("T")

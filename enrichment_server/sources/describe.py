@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enrichment_server.merge import Findings
+from enrichment_server.enrichment.merge import Findings
 from enrichment_server.sources.deezer import DeezerAlbum, DeezerTrack
 from enrichment_server.sources.getsongbpm import GsbSong
 from enrichment_server.sources.lastfm import LastfmTag, LastfmTrack

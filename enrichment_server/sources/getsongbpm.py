@@ -24,11 +24,11 @@ from pydantic import BeforeValidator, Field, TypeAdapter
 
 from enrichment_server.deadline import Deadline
 from enrichment_server.domain import Source
+from enrichment_server.enrichment.matching import normalise
+from enrichment_server.enrichment.musical_key import MusicalKey, parse_key
 from enrichment_server.errors import Unauthenticated, UpstreamRejected, UpstreamUnavailable
-from enrichment_server.keys import MusicalKey, parse_key
-from enrichment_server.matching import normalise
+from enrichment_server.resilience.pipeline import CallContext, Lookup, TtlKind, UpstreamCaller
 from enrichment_server.sources.base import EndpointSource, Model, error_text, is_empty, is_none
-from enrichment_server.sources.caller import CallContext, Lookup, TtlKind, UpstreamCaller
 from enrichment_server.sources.http import HttpResponse, Transport
 
 NO_RESULT = "no result"

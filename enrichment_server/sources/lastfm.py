@@ -23,8 +23,8 @@ from enrichment_server.errors import (
     UpstreamRejected,
     UpstreamUnavailable,
 )
+from enrichment_server.resilience.pipeline import CallContext, Lookup, TtlKind, UpstreamCaller
 from enrichment_server.sources.base import EndpointSource, Model, error_text, is_empty, is_none
-from enrichment_server.sources.caller import CallContext, Lookup, TtlKind, UpstreamCaller
 from enrichment_server.sources.http import HttpResponse, Transport
 
 #: A track with no mbid, no album and fewer listeners than this is Last.fm's stub for

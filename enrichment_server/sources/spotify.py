@@ -25,8 +25,8 @@ from enrichment_server.errors import (
     UpstreamRejected,
     UpstreamUnavailable,
 )
+from enrichment_server.resilience.pipeline import CallContext, Lookup, TtlKind, UpstreamCaller
 from enrichment_server.sources.base import HttpSource, Model, error_text, is_empty, is_none
-from enrichment_server.sources.caller import CallContext, Lookup, TtlKind, UpstreamCaller
 from enrichment_server.sources.http import HttpResponse, Transport
 
 log = structlog.get_logger(__name__)

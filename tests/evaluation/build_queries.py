@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from enrichment_server.sandbox.catalogue import CatalogueTrack, load_catalogue
+from enrichment_sandbox.catalogue import CatalogueTrack, load_catalogue
 from tests.evaluation import variants
 from tests.evaluation.variants import Row
 

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Literal
 
 from enrichment_client import EnrichmentClient, make_request, pb
+from enrichment_sandbox.runner import Sandbox
 from enrichment_server.app import running
-from enrichment_server.sandbox.runner import Sandbox
 from enrichment_server.telemetry.logs import configure_logging
 from tests.integration.conftest import sandbox_settings
 

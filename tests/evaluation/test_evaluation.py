@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from enrichment_server.sandbox.catalogue import load_catalogue
+from enrichment_sandbox.catalogue import load_catalogue
 from tests.evaluation.build_queries import MINIMUMS, build, dump
 from tests.evaluation.run import (
     PRECISION_FLOOR,

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import pytest
 
 from enrichment_client import EnrichmentClient
+from enrichment_sandbox.runner import Sandbox
 from enrichment_server.app import App, running
 from enrichment_server.config import Settings, load_settings
-from enrichment_server.sandbox.runner import Sandbox
 
 
 def sandbox_settings(sandbox: Sandbox, **overrides: object) -> Settings:

@@ -14,7 +14,7 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from enrichment_server.sandbox.runner import read_settings
+from enrichment_sandbox.runner import read_settings
 
 SERVER = str(Path(sys.executable).parent / "enrichment-server")
 

@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from enrichment_client import EnrichmentClient, pb
+from enrichment_sandbox.controls import FaultRule
+from enrichment_sandbox.runner import Sandbox
 from enrichment_server.app import App, running
-from enrichment_server.sandbox.controls import FaultRule
-from enrichment_server.sandbox.runner import Sandbox
 from tests.integration.conftest import sandbox_settings
 from tests.integration.test_ops import grpcurl, run_cli
 

@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 
 from enrichment_client import DeadlineExceeded, EnrichmentClient, EnrichmentClientError, pb
-from enrichment_server.sandbox.catalogue import load_catalogue
+from enrichment_sandbox.catalogue import load_catalogue
 from tests.integration.processes import sandbox_process, server_process
 
 pytestmark = pytest.mark.integration

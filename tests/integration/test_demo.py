@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from enrichment_server.demo import SAMPLE
+from enrichment_sandbox.demo import SAMPLE
 
 
 def test_demo_prints_enriched_results_for_the_sample() -> None:

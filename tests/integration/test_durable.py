@@ -18,11 +18,11 @@ import sqlalchemy as sa
 from pydantic import SecretStr
 
 from enrichment_client import EnrichmentClient, pb
+from enrichment_sandbox.catalogue import load_catalogue
+from enrichment_sandbox.controls import FaultRule
+from enrichment_sandbox.runner import Sandbox
 from enrichment_server.app import running
 from enrichment_server.crypto import CredentialCipher, generate_key
-from enrichment_server.sandbox.catalogue import load_catalogue
-from enrichment_server.sandbox.controls import FaultRule
-from enrichment_server.sandbox.runner import Sandbox
 from enrichment_server.store import Store, create_engine
 from tests.integration.conftest import sandbox_settings
 from tests.integration.processes import SERVER, free_port, sandbox_process, wait_serving

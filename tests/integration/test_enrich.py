@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from enrichment_client import InvalidArgument, make_request, pb
-from enrichment_server.keys import key_from_pitch_class
-from enrichment_server.sandbox.catalogue import CatalogueTrack, load_catalogue
+from enrichment_sandbox.catalogue import CatalogueTrack, load_catalogue
+from enrichment_server.enrichment.musical_key import key_from_pitch_class
 from tests.integration.conftest import Stack
 
 

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from enrichment_client import pb
-from enrichment_server.sandbox.controls import FaultRule
+from enrichment_sandbox.controls import FaultRule
 from tests.integration.conftest import Stack
 
 

@@ -7,9 +7,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from enrichment_client import EnrichmentClient, InvalidArgument, make_request
+from enrichment_sandbox.controls import FaultRule
+from enrichment_sandbox.runner import Sandbox
 from enrichment_server.app import running
-from enrichment_server.sandbox.controls import FaultRule
-from enrichment_server.sandbox.runner import Sandbox
 from tests.integration.conftest import sandbox_settings
 
 EXPECTED = {

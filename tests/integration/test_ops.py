@@ -14,8 +14,8 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from enrichment_client import EnrichmentClient, pb
+from enrichment_sandbox.runner import Sandbox
 from enrichment_server.app import running
-from enrichment_server.sandbox.runner import Sandbox
 from tests.integration.conftest import Stack, sandbox_settings
 
 BIN = Path(sys.executable).parent

@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 
 from enrichment_client import EnrichmentClient
+from enrichment_sandbox.controls import FaultRule
+from enrichment_sandbox.runner import Sandbox
 from enrichment_server.app import running
 from enrichment_server.crypto import generate_key
-from enrichment_server.sandbox.controls import FaultRule
-from enrichment_server.sandbox.runner import Sandbox
 from tests.integration.conftest import sandbox_settings
 
 README = Path(__file__).resolve().parents[2] / "README.md"

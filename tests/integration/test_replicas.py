@@ -12,9 +12,9 @@ import pytest
 import redis
 
 from enrichment_client import DeadlineExceeded, EnrichmentClient, make_request, pb
+from enrichment_sandbox.catalogue import load_catalogue
+from enrichment_sandbox.runner import Sandbox
 from enrichment_server.app import running
-from enrichment_server.sandbox.catalogue import load_catalogue
-from enrichment_server.sandbox.runner import Sandbox
 from tests.integration.conftest import sandbox_settings
 from tests.integration.processes import sandbox_process, server_process
 from tests.redis_server import RedisServer

@@ -11,10 +11,10 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from enrichment_client import EnrichmentClient, pb
+from enrichment_sandbox.controls import FaultRule
+from enrichment_sandbox.runner import Sandbox
 from enrichment_server.app import running
 from enrichment_server.config import Settings
-from enrichment_server.sandbox.controls import FaultRule
-from enrichment_server.sandbox.runner import Sandbox
 from tests.integration.conftest import sandbox_settings
 
 SOURCE_PB = {

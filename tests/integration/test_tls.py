@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from enrichment_client import EnrichmentClient, ServiceUnavailable, TlsConfig, pb
+from enrichment_sandbox.runner import Sandbox
 from enrichment_server.app import running
 from enrichment_server.config import SettingsError, load_settings
-from enrichment_server.sandbox.runner import Sandbox
 from tests.integration.certs import Pki, make_pki
 from tests.integration.conftest import sandbox_settings
 from tests.integration.test_ops import run_cli

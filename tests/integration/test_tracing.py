@@ -8,8 +8,8 @@ from opentelemetry.trace import SpanKind
 from structlog.testing import capture_logs
 
 from enrichment_client import EnrichmentClient
+from enrichment_sandbox.runner import Sandbox
 from enrichment_server.app import running
-from enrichment_server.sandbox.runner import Sandbox
 from tests.integration.conftest import sandbox_settings
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from enrichment_server.sandbox.runner import Sandbox
+from enrichment_sandbox.runner import Sandbox
+from enrichment_sandbox.sites import FixtureSites
 from enrichment_server.store import migrate
-from scrapers.fixture_site import FixtureSites
 from tests.scrapers.support import API_KEYS
 
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from enrichment_server.sandbox.runner import Sandbox
-from scrapers.fixture_site import FixtureSites
+from enrichment_sandbox.runner import Sandbox
+from enrichment_sandbox.sites import FixtureSites
 from scrapers.store import create_engine
 from tests.integration.processes import SERVER, wait_serving
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
+from enrichment_sandbox.runner import Sandbox
+from enrichment_sandbox.sites import FixtureSites
 from enrichment_server.app import running
 from enrichment_server.config import Settings
-from enrichment_server.sandbox.runner import Sandbox
-from scrapers.fixture_site import FixtureSites
 from tests.integration.conftest import sandbox_settings
 from tests.integration.processes import free_port
 from tests.scrapers.support import (

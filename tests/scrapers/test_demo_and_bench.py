@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from bench.pipeline import bench, fixture_tracks
+from enrichment_sandbox.catalogue import load_catalogue
+from enrichment_sandbox.crawl_demo import crawl_fixture_site, format_row
+from enrichment_sandbox.runner import Sandbox
 from enrichment_server.app import running
-from enrichment_server.sandbox.catalogue import load_catalogue
-from enrichment_server.sandbox.runner import Sandbox
-from scrapers.bench_pipeline import bench, fixture_tracks
-from scrapers.demo import crawl_fixture_site, format_row
 from tests.integration.conftest import sandbox_settings
 from tests.scrapers.support import EXPECTED_LINKS, EXPECTED_TRACKS, UNKNOWN_TRACKS
 

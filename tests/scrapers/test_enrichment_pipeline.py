@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 from scrapy.exceptions import DropItem
 
+from enrichment_sandbox.runner import Sandbox
 from enrichment_server.app import running
-from enrichment_server.sandbox.runner import Sandbox
 from scrapers.items import ENRICHED_FIELDS, SetlistItem, TrackItem
 from scrapers.pipelines.enrichment import APIEnrichmentPipeline, EnrichmentConfig
 from scrapers.trackid import track_id

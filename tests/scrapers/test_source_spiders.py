@@ -13,8 +13,8 @@ from scrapy.settings import Settings
 from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.test import get_crawler
 
+from enrichment_sandbox.sites import BASE_URL_SETTINGS, FixtureSites
 from scrapers import settings as project_settings
-from scrapers.fixture_site import BASE_URL_SETTINGS, FixtureSites
 from scrapers.items import SetlistItem, SetlistTrackItem, TrackItem
 from scrapers.spiders.description import clean_line, html_text, tracklist_lines
 from scrapers.spiders.internetarchive import file_lines

@@ -1,10 +1,10 @@
-"""Unit tests for enrichment_server.cache.MemoryCache: TTL expiry and LRU eviction."""
+"""Unit tests for enrichment_server.cache.memory.MemoryCache: TTL expiry and LRU eviction."""
 
 from __future__ import annotations
 
 import pytest
 
-from enrichment_server.cache import MemoryCache
+from enrichment_server.cache.memory import MemoryCache
 
 
 class FakeClock:

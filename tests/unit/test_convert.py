@@ -1,4 +1,4 @@
-"""Unit tests for enrichment_server.convert: domain <-> protobuf messages."""
+"""Unit tests for enrichment_server.api.convert: domain <-> protobuf messages."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ import pytest
 from google.rpc import code_pb2, error_details_pb2
 
 from enrichment_client.pb.enrichment.v1 import enrichment_pb2 as pb
-from enrichment_server.convert import (
+from enrichment_server.api.convert import (
     bad_request_status,
     item_error,
     metadata_message,
     raw_request,
     response_message,
 )
+from enrichment_server.api.validation import RawRequest
 from enrichment_server.domain import (
     EnrichmentResult,
     ErrorKind,
@@ -25,7 +26,6 @@ from enrichment_server.domain import (
     TrackMetadata,
 )
 from enrichment_server.errors import FieldViolation, InvalidRequest
-from enrichment_server.validation import RawRequest
 
 OPTIONAL_SCALARS = [
     f.name

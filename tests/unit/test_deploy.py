@@ -337,10 +337,10 @@ def test_dockerfile_installs_runtime_pins_without_dev_tools() -> None:
     """The builder installs [project].dependencies under the lock's pins, never the dev extra."""
     text = DOCKERFILE.read_text()
     assert "-c requirements.lock" in text
-    assert "['project']['dependencies']" in text
+    assert '["project"]["dependencies"]' in text
     assert "[dev]" not in text
     assert "-r requirements.lock" not in text
-    assert vd.check_lock_pins_runtime() == []
+    assert vd.check_image_dependencies(vd.SERVER_IMAGE) == []
 
 
 def test_dockerfile_check_catches_a_missing_copy_source(tmp_path: Path) -> None:
@@ -401,6 +401,7 @@ def test_scrapers_dockerfile_runs_tracklist_crawl_without_the_server() -> None:
     sources = vd.copy_sources(instructions)
     assert set(sources) == {
         "requirements.lock",
+        "enrichment_client/pyproject.toml",
         "scrapers/pyproject.toml",
         "enrichment_client",
         "scrapers",
@@ -415,12 +416,10 @@ def test_scrapers_dockerfile_runs_tracklist_crawl_without_the_server() -> None:
     assert "[dev]" not in text
 
 
-def test_scrapers_client_distribution_requires_the_client_runtime() -> None:
-    """The enrichment-client distribution written in the builder requires exactly grpcio,
-    grpcio-health-checking, grpcio-status, protobuf and googleapis-common-protos."""
-    text = vd.heredoc(vd.parse_dockerfile(SCRAPERS_DOCKERFILE), "client/pyproject.toml")
-    assert text is not None
-    project = vd.tomllib.loads(text)["project"]
+def test_client_distribution_requires_the_client_runtime_only() -> None:
+    """enrichment_client/pyproject.toml requires exactly grpcio, grpcio-health-checking,
+    grpcio-status, protobuf and googleapis-common-protos (never the server's dependencies)."""
+    project = vd.tomllib.loads(vd.CLIENT_PYPROJECT.read_text())["project"]
     assert project["name"] == "enrichment-client"
     names = {re.split(r"[<>=]", d)[0] for d in project["dependencies"]}
     assert names == {

@@ -1,10 +1,10 @@
-"""Unit tests for enrichment_server.keys: names, Camelot, Open Key and parsing."""
+"""Unit tests for enrichment_server.enrichment.musical_key: names, Camelot, Open Key and parsing."""
 
 from __future__ import annotations
 
 import pytest
 
-from enrichment_server.keys import MusicalKey, key_from_pitch_class, parse_key
+from enrichment_server.enrichment.musical_key import MusicalKey, key_from_pitch_class, parse_key
 
 # (pitch class, major?, name, Camelot, Open Key) — the reference table, all 24 keys.
 KEY_TABLE = [

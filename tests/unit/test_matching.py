@@ -1,10 +1,10 @@
-"""Unit tests for enrichment_server.matching: normalisation, scoring and candidate choice."""
+"""Unit tests for enrichment.matching: normalisation, scoring and candidate choice."""
 
 from __future__ import annotations
 
 import pytest
 
-from enrichment_server.matching import (
+from enrichment_server.enrichment.matching import (
     DEFAULT_THRESHOLD,
     Match,
     Matcher,

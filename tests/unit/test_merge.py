@@ -1,4 +1,4 @@
-"""Unit tests for enrichment_server.merge: per-field precedence, provenance, key, status."""
+"""Unit tests for enrichment.merge: per-field precedence, provenance, key, status."""
 
 from __future__ import annotations
 
@@ -6,7 +6,13 @@ import pytest
 
 from enrichment_server.config import SettingsError, load_settings
 from enrichment_server.domain import ErrorKind, Source, SourceFailure, Status
-from enrichment_server.merge import Findings, Merged, decide_status, merge, with_overrides
+from enrichment_server.enrichment.merge import (
+    Findings,
+    Merged,
+    decide_status,
+    merge,
+    with_overrides,
+)
 
 SP, MB, LF, DZ, GS = (
     Source.SPOTIFY,

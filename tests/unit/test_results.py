@@ -13,8 +13,8 @@ from enrichment_server.domain import (
     Status,
     TrackMetadata,
 )
-from enrichment_server.matching import normalise
-from enrichment_server.results import ResultCache, result_key
+from enrichment_server.enrichment.matching import normalise
+from enrichment_server.enrichment.results import ResultCache, result_key
 
 
 def result(status: Status, errors: tuple[SourceFailure, ...] = ()) -> EnrichmentResult:

@@ -1,17 +1,17 @@
-"""Unit tests for enrichment_server.validation: every bad field at once, normalisation."""
+"""Unit tests for enrichment_server.api.validation: every bad field at once, normalisation."""
 
 from __future__ import annotations
 
 import pytest
 
-from enrichment_server.errors import InvalidRequest
-from enrichment_server.validation import (
+from enrichment_server.api.validation import (
     MAX_NAME_CHARS,
     MAX_TRACK_ID_CHARS,
     RawRequest,
     derive_track_id,
     validate,
 )
+from enrichment_server.errors import InvalidRequest
 
 SPOTIFY_ID = "4uLU6hMCjMI75M1A2tKUQC"
 MBID = "4a00ec9d-c635-463a-8cd4-eb61725f0c60"

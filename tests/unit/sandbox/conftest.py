@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from enrichment_server.sandbox.runner import Sandbox
+from enrichment_sandbox.runner import Sandbox
 from tests.unit.sandbox.support import CATALOGUE
 
 

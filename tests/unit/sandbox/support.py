@@ -7,8 +7,8 @@ from typing import Any
 
 import aiohttp
 
-from enrichment_server.sandbox.catalogue import Catalogue, CatalogueTrack
-from enrichment_server.sandbox.runner import Sandbox
+from enrichment_sandbox.catalogue import Catalogue, CatalogueTrack
+from enrichment_sandbox.runner import Sandbox
 
 STROBE = CatalogueTrack(
     artist="deadmau5",

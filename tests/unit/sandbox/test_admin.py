@@ -5,8 +5,8 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from enrichment_server.sandbox.controls import FaultBook, FaultRule
-from enrichment_server.sandbox.runner import Sandbox
+from enrichment_sandbox.controls import FaultBook, FaultRule
+from enrichment_sandbox.runner import Sandbox
 from tests.unit.sandbox.support import JSON, STROBE, spotify_token
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from enrichment_server.sandbox.catalogue import CatalogueTrack, load_catalogue
+from enrichment_sandbox.catalogue import CatalogueTrack, load_catalogue
 
 SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "build_catalogue.py"
 SPOTIFY_ID = re.compile(r"[0-9A-Za-z]{22}")
@@ -245,7 +245,7 @@ def test_audio_features_are_in_range(tracks: tuple[CatalogueTrack, ...]) -> None
 
 def test_generator_reproduces_the_bundled_file(tmp_path: Path) -> None:
     """Running scripts/build_catalogue.py rewrites catalogue.json byte for byte."""
-    bundled = resources.files("enrichment_server.sandbox").joinpath("catalogue.json").read_bytes()
+    bundled = resources.files("enrichment_sandbox").joinpath("catalogue.json").read_bytes()
     outputs = []
     for name in ("first.json", "second.json"):
         out = tmp_path / name

@@ -44,7 +44,7 @@ async def test_console_script_prints_settings_serves_and_stops(tmp_path: Path) -
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "enrichment_server.sandbox",
+        "enrichment_sandbox",
         "--catalogue",
         str(catalogue),
         stdout=asyncio.subprocess.PIPE,
@@ -77,7 +77,7 @@ async def test_console_script_refuses_non_loopback_host() -> None:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "enrichment_server.sandbox",
+        "enrichment_sandbox",
         "--host",
         "0.0.0.0",  # noqa: S104
         stdout=asyncio.subprocess.PIPE,

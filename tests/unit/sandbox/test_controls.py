@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enrichment_server.sandbox.controls import Controls
+from enrichment_sandbox.controls import Controls
 
 
 def test_max_in_window_counts_the_densest_one_second_span() -> None:

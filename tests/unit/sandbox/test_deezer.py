@@ -10,11 +10,11 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from enrichment_server.sandbox import derived
-from enrichment_server.sandbox.catalogue import Catalogue, load_catalogue
-from enrichment_server.sandbox.controls import FaultRule
-from enrichment_server.sandbox.deezer import parse_query
-from enrichment_server.sandbox.runner import Sandbox
+from enrichment_sandbox import derived
+from enrichment_sandbox.catalogue import Catalogue, load_catalogue
+from enrichment_sandbox.controls import FaultRule
+from enrichment_sandbox.deezer import parse_query
+from enrichment_sandbox.runner import Sandbox
 from tests.unit.sandbox.support import CATALOGUE, HIDDEN, JSON, SAKU, STROBE, get_json
 
 NO_BPM = dataclasses.replace(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from enrichment_server.sandbox.derived import ReleaseLayout
-from enrichment_server.sandbox.text import fold, overlap, strip_featuring, token_set
+from enrichment_sandbox.derived import ReleaseLayout
+from enrichment_sandbox.text import fold, overlap, strip_featuring, token_set
 from tests.unit.sandbox.support import SAKU, STROBE
 
 

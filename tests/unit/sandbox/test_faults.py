@@ -9,8 +9,8 @@ import time
 import aiohttp
 import pytest
 
-from enrichment_server.sandbox.controls import FaultKind, FaultRule
-from enrichment_server.sandbox.runner import Sandbox
+from enrichment_sandbox.controls import FaultKind, FaultRule
+from enrichment_sandbox.runner import Sandbox
 from tests.unit.sandbox.support import JSON, STROBE, spotify_token
 
 APPS = ("spotify", "musicbrainz", "lastfm")

@@ -10,12 +10,12 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from enrichment_server.keys import MusicalKey
-from enrichment_server.sandbox import derived
-from enrichment_server.sandbox.catalogue import Catalogue, load_catalogue
-from enrichment_server.sandbox.controls import FaultRule
-from enrichment_server.sandbox.getsongbpm_render import key_of, open_key, song_object
-from enrichment_server.sandbox.runner import Sandbox
+from enrichment_sandbox import derived
+from enrichment_sandbox.catalogue import Catalogue, load_catalogue
+from enrichment_sandbox.controls import FaultRule
+from enrichment_sandbox.getsongbpm_render import key_of, open_key, song_object
+from enrichment_sandbox.runner import Sandbox
+from enrichment_server.enrichment.musical_key import MusicalKey
 from tests.unit.sandbox.support import CAFE, CATALOGUE, HIDDEN, JSON, SAKU, STROBE, get_json
 
 COVER = dataclasses.replace(
@@ -105,7 +105,7 @@ async def test_unicode_keys(http: aiohttp.ClientSession, sandbox: Sandbox) -> No
 
 
 def test_open_key_agrees_with_the_service_keys_module() -> None:
-    """The sandbox's own Open Key table matches enrichment_server.keys for all 24 keys."""
+    """The sandbox's own Open Key table matches the service's musical_key module, all 24 keys."""
     for pitch_class in range(12):
         for major in (True, False):
             assert open_key(pitch_class, major) == MusicalKey(pitch_class, major).open_key

@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from enrichment_server.sandbox.runner import Sandbox
+from enrichment_sandbox.runner import Sandbox
 from tests.unit.sandbox.support import CAFE, JSON, STROBE, get_json
 
 

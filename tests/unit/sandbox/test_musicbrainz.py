@@ -5,9 +5,9 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from enrichment_server.sandbox import mb_query
-from enrichment_server.sandbox.mb_query import Clause
-from enrichment_server.sandbox.runner import Sandbox
+from enrichment_sandbox import mb_query
+from enrichment_sandbox.mb_query import Clause
+from enrichment_sandbox.runner import Sandbox
 from tests.unit.sandbox.support import HIDDEN, JSON, SAKU, STROBE, get_json
 
 HELP = "For usage, please see: https://musicbrainz.org/development/mmd"

@@ -6,9 +6,9 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from enrichment_server.sandbox.runner import Sandbox
-from enrichment_server.sandbox.spotify import SpotifyImitation
-from enrichment_server.sandbox.spotify_search import parse_query
+from enrichment_sandbox.runner import Sandbox
+from enrichment_sandbox.spotify import SpotifyImitation
+from enrichment_sandbox.spotify_search import parse_query
 from tests.unit.sandbox.support import CATALOGUE, JSON, SAKU, STROBE, get_json, spotify_token
 
 

@@ -1,4 +1,4 @@
-"""Unit tests for enrichment_server.sources.caller.UpstreamCaller.
+"""Unit tests for enrichment_server.resilience.pipeline.UpstreamCaller.
 
 The fetch functions here are the tests' stand-ins for HTTP; the cache, coalescer and retry
 policy are the real ones, with fake clocks and a recording sleep.
@@ -12,7 +12,7 @@ import random
 import pytest
 from pydantic import TypeAdapter
 
-from enrichment_server.cache import MemoryCache
+from enrichment_server.cache.memory import MemoryCache
 from enrichment_server.deadline import Deadline
 from enrichment_server.domain import Source
 from enrichment_server.errors import (
@@ -22,8 +22,7 @@ from enrichment_server.errors import (
     UpstreamRejected,
     UpstreamUnavailable,
 )
-from enrichment_server.resilience.retry import RetryPolicy
-from enrichment_server.sources.caller import (
+from enrichment_server.resilience.pipeline import (
     CACHE_PREFIX,
     CallContext,
     Lookup,
@@ -31,6 +30,7 @@ from enrichment_server.sources.caller import (
     TtlPolicy,
     UpstreamCaller,
 )
+from enrichment_server.resilience.retry import RetryPolicy
 
 SRC = Source.MUSICBRAINZ
 ADAPTER: TypeAdapter[list[str]] = TypeAdapter(list[str])

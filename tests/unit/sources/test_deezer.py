@@ -10,7 +10,11 @@ from collections.abc import AsyncIterator, Mapping
 import aiohttp
 import pytest
 
-from enrichment_server.cache import MemoryCache
+from enrichment_sandbox import derived
+from enrichment_sandbox.catalogue import Catalogue
+from enrichment_sandbox.controls import FaultRule
+from enrichment_sandbox.runner import Sandbox
+from enrichment_server.cache.memory import MemoryCache
 from enrichment_server.deadline import Deadline
 from enrichment_server.domain import Source
 from enrichment_server.errors import (
@@ -19,12 +23,8 @@ from enrichment_server.errors import (
     UpstreamRejected,
     UpstreamUnavailable,
 )
+from enrichment_server.resilience.pipeline import CallContext, TtlPolicy, UpstreamCaller
 from enrichment_server.resilience.retry import RetryPolicy
-from enrichment_server.sandbox import derived
-from enrichment_server.sandbox.catalogue import Catalogue
-from enrichment_server.sandbox.controls import FaultRule
-from enrichment_server.sandbox.runner import Sandbox
-from enrichment_server.sources.caller import CallContext, TtlPolicy, UpstreamCaller
 from enrichment_server.sources.deezer import DeezerClient, DeezerTrack
 from enrichment_server.sources.http import AiohttpTransport, HttpResponse
 from tests.unit.sandbox.support import CATALOGUE, SAKU, STROBE

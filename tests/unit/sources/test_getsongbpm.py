@@ -9,23 +9,23 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from enrichment_server.cache import MemoryCache
+from enrichment_sandbox import derived
+from enrichment_sandbox.catalogue import Catalogue
+from enrichment_sandbox.controls import FaultRule
+from enrichment_sandbox.getsongbpm_render import song_object
+from enrichment_sandbox.runner import Sandbox
+from enrichment_server.cache.memory import MemoryCache
 from enrichment_server.deadline import Deadline
 from enrichment_server.domain import Source
+from enrichment_server.enrichment.musical_key import MusicalKey
 from enrichment_server.errors import (
     MalformedResponse,
     RateLimited,
     Unauthenticated,
     UpstreamUnavailable,
 )
-from enrichment_server.keys import MusicalKey
+from enrichment_server.resilience.pipeline import CallContext, TtlPolicy, UpstreamCaller
 from enrichment_server.resilience.retry import RetryPolicy
-from enrichment_server.sandbox import derived
-from enrichment_server.sandbox.catalogue import Catalogue
-from enrichment_server.sandbox.controls import FaultRule
-from enrichment_server.sandbox.getsongbpm_render import song_object
-from enrichment_server.sandbox.runner import Sandbox
-from enrichment_server.sources.caller import CallContext, TtlPolicy, UpstreamCaller
 from enrichment_server.sources.getsongbpm import GetSongBpmClient, GsbSong
 from enrichment_server.sources.http import AiohttpTransport
 from tests.unit.sandbox.support import CAFE, CATALOGUE, SAKU, STROBE

@@ -10,11 +10,11 @@ import sqlalchemy as sa
 from structlog.testing import capture_logs
 
 from enrichment_server.deadline import Deadline
-from enrichment_server.dlq import DeadLetterWorker
 from enrichment_server.domain import EnrichmentRequest, EnrichmentResult, Status, TrackMetadata
-from enrichment_server.scheduler import Scheduler
 from enrichment_server.store import Store
 from enrichment_server.store.models import EnrichmentStatusRow
+from enrichment_server.workers.dlq import DeadLetterWorker
+from enrichment_server.workers.scheduler import Scheduler
 from tests.unit.store.support import T0, backoff, failed, later, request, result
 
 

@@ -1,0 +1,204 @@
+"""Serve recorded pages of the tracklist sites on 127.0.0.1, one port per site.
+
+``FixtureSites(root)`` serves each sub-directory of ``root`` (``1001tracklists/``,
+``mixesdb/``, ...) as its own origin, so pages keep their real root-relative links::
+
+    with FixtureSites(root, api_keys={"setlistfm": "k"}) as sites:
+        sites.base_urls["mixesdb"]    # "http://127.0.0.1:<port>"
+
+URL -> file: ``/a/b`` is ``<site>/a/b``, else ``<site>/a/b.html`` / ``.json``;
+``/a/`` is ``<site>/a/index.html`` (or ``<site>/a.json``); a paging query parameter
+(``p``, ``page``, ``offset``, ``after``, ``pageToken``) picks ``<site>/a/b.<param><value>.json``
+first (``?p=2`` -> ``b.p2.json``, ``search.json?after=t3_x`` -> ``search.aftert3_x.json``).
+A GraphQL ``POST`` answers ``<path>/<operationName>[.<variables.id>].json``. A site with an
+API key answers 403 unless the request carries it as ``x-api-key`` header or as a ``key``
+/ ``client_id`` query parameter (YouTube, SoundCloud). ``BASE_URL_SETTINGS`` names the
+setting each site's spider reads its base URL from.
+Used by the tests and by ``enrichment_sandbox.crawl_demo``; never by a real crawl.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+from urllib.parse import parse_qs, unquote, urlsplit
+
+__all__ = ["BASE_URL_SETTINGS", "DEFAULT_ROOT", "FixtureSites"]
+
+#: The fixtures in a source checkout.
+DEFAULT_ROOT = Path(__file__).resolve().parents[1] / "tests" / "scrapers" / "fixtures"
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".json": "application/json",
+    ".txt": "text/plain",
+}
+#: Query parameters that page through an API listing, in the order they are looked for.
+PAGING = ("p", "page", "offset", "after", "pageToken")
+#: Query parameters that may carry a site's API key instead of the ``x-api-key`` header.
+KEY_PARAMS = ("key", "client_id")
+#: Fixture site -> the setting its spider reads the base URL from.
+BASE_URL_SETTINGS = {
+    "1001tracklists": "TRACKLISTS1001_BASE_URL",
+    "mixesdb": "MIXESDB_BASE_URL",
+    "setlistfm": "SETLISTFM_BASE_URL",
+    "reddit": "REDDIT_BASE_URL",
+    "mixcloud": "MIXCLOUD_BASE_URL",
+    "livetracklist": "LIVETRACKLIST_BASE_URL",
+    "residentadvisor": "RESIDENTADVISOR_BASE_URL",
+    "soundcloud": "SOUNDCLOUD_BASE_URL",
+    "youtube": "YOUTUBE_BASE_URL",
+    "internetarchive": "INTERNETARCHIVE_BASE_URL",
+}
+
+
+class _Site(ThreadingHTTPServer):
+    """One site's server: its directory, API key, latency and request log."""
+
+    daemon_threads = True
+
+    def __init__(self, directory: Path, api_key: str | None, latency_s: float) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.directory = directory
+        self.api_key = api_key
+        self.latency_s = latency_s
+        self.requests: list[tuple[str, str]] = []  # (path, User-Agent)
+
+    def resolve(self, path: str, query: str) -> Path | None:
+        """The file answering ``path?query``, if any."""
+        relative = unquote(path).lstrip("/")
+        base = (self.directory / relative).resolve()
+        if not base.is_relative_to(self.directory.resolve()):
+            return None
+        candidates = [base.with_name(name) for name in _paged_names(base.name, query)]
+        candidates += [base / "index.html", base, base.with_name(base.name + ".html")]
+        candidates.append(base.with_name(base.name + ".json"))
+        return next((c for c in candidates if c.is_file()), None)
+
+
+def _paged_names(name: str, query: str) -> list[str]:
+    """The file of a paged request: ``search.json?after=t3_x`` -> ``search.aftert3_x.json``."""
+    params = parse_qs(query)
+    stem = name.removesuffix(".json")
+    for param in PAGING:
+        if value := params.get(param, [""])[0]:
+            return [f"{stem}.{param}{re.sub(r'[^A-Za-z0-9_-]', '', value)}.json"]
+    return []
+
+
+def _graphql_path(path: str, body: bytes) -> str:
+    """The fixture path of a GraphQL POST: ``<path>/<operationName>[.<variables.id>]``."""
+    try:
+        payload = json.loads(body or b"{}")
+    except ValueError:
+        return path
+    operation = str(payload.get("operationName") or "query")
+    ident = (payload.get("variables") or {}).get("id")
+    return f"{path.rstrip('/')}/{operation}" + (f".{ident}" if ident is not None else "")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """GET, and POST for GraphQL; files as they are on disk."""
+
+    server: _Site
+
+    def do_GET(self) -> None:
+        """Serve the file for the path, 403 without the API key, 404 otherwise."""
+        url = urlsplit(self.path)
+        self._answer(url.path, url.query)
+
+    def do_POST(self) -> None:
+        """A GraphQL POST: the file named by the operation (and its ``id`` variable)."""
+        url = urlsplit(self.path)
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self._answer(url.path, url.query, _graphql_path(url.path, body))
+
+    def _answer(self, path: str, query: str, file_path: str | None = None) -> None:
+        """Log the request, check the API key, send the file (or 404)."""
+        self.server.requests.append((path, self.headers.get("User-Agent", "")))
+        time.sleep(self.server.latency_s)
+        key = self.server.api_key
+        params = parse_qs(query)
+        given = [self.headers.get("x-api-key")] + [params.get(p, [""])[0] for p in KEY_PARAMS]
+        if key and path != "/robots.txt" and key not in given:
+            self._send(403, b'{"code":403,"message":"Forbidden"}', ".json")
+            return
+        found = self.server.resolve(file_path or path, query)
+        if found is None:
+            self._send(404, b"not found", ".txt")
+            return
+        self._send(200, found.read_bytes(), found.suffix)
+
+    def _send(self, status: int, body: bytes, suffix: str) -> None:
+        """Write one response."""
+        self.send_response(status)
+        self.send_header("Content-Type", CONTENT_TYPES.get(suffix, "text/html; charset=utf-8"))
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet: the request log is ``requests``."""
+
+
+class FixtureSites:
+    """Every site under ``root`` on its own loopback port, in background threads."""
+
+    def __init__(
+        self,
+        root: Path = DEFAULT_ROOT,
+        *,
+        api_keys: dict[str, str] | None = None,
+        latency_s: float = 0.0,
+    ) -> None:
+        keys = api_keys or {}
+        self.sites = {
+            path.name: _Site(path, keys.get(path.name), latency_s)
+            for path in sorted(root.iterdir())
+            if path.is_dir()
+        }
+        self._threads = [
+            threading.Thread(target=s.serve_forever, daemon=True) for s in self.sites.values()
+        ]
+
+    def base_url_settings(self) -> dict[str, str]:
+        """``<SOURCE>_BASE_URL`` -> this run's URL, for every site with a known setting."""
+        urls = self.base_urls
+        return {
+            BASE_URL_SETTINGS[name]: url for name, url in urls.items() if name in BASE_URL_SETTINGS
+        }
+
+    @property
+    def base_urls(self) -> dict[str, str]:
+        """Site name -> ``http://127.0.0.1:<port>``."""
+        return {
+            name: f"http://127.0.0.1:{site.server_address[1]}" for name, site in self.sites.items()
+        }
+
+    def requests(self, site: str) -> list[tuple[str, str]]:
+        """(path, User-Agent) of every request ``site`` received."""
+        return list(self.sites[site].requests)
+
+    def describe(self) -> str:
+        """The base URLs as JSON (what the CLI prints)."""
+        return json.dumps(self.base_urls)
+
+    def __enter__(self) -> Self:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        for site in self.sites.values():
+            site.shutdown()
+            site.server_close()

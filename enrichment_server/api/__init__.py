@@ -1,0 +1,1 @@
+"""The gRPC boundary: servicers, proto <-> domain conversion, validation, health."""

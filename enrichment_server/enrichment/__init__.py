@@ -1,0 +1,1 @@
+"""Enrichment logic: the waterfall, the matcher, the merge, musical keys, result rules."""

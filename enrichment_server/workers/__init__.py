@@ -1,0 +1,1 @@
+"""Background work: the dead-letter replayer and the scheduled re-enrichment."""
