@@ -14,8 +14,8 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from enrichment_client.pb.enrichment.v1 import enrichment_pb2, enrichment_pb2_grpc
+from enrichment_sandbox.runner import Sandbox
 from enrichment_server.app import running
-from enrichment_server.sandbox.runner import Sandbox
 from tests.integration.conftest import Stack, sandbox_settings
 
 BIN = Path(sys.executable).parent
