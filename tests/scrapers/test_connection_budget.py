@@ -21,9 +21,9 @@ from scrapy.exceptions import DropItem
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from enrichment_sandbox.sites import FixtureSites
 from enrichment_server.store import migrate
 from scrapers.dbpool import PoolConfig, SharedEngines
-from scrapers.fixture_site import FixtureSites
 from scrapers.items import SetlistItem, TrackItem
 from scrapers.pipelines.persistence import PersistencePipeline, WriteRetry
 from tests.integration.processes import free_port
