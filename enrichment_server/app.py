@@ -8,16 +8,13 @@ Nothing else constructs sessions, stores, caches or clients; everything is passe
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import socket
 from collections.abc import AsyncIterator, Awaitable, Sequence
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import aiohttp
 import grpc
 import structlog
-from aiohttp import web
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.sdk.trace.export import SpanExporter
@@ -31,7 +28,7 @@ from enrichment_server.api.servicer import EnrichmentServicer, ServicerOptions
 from enrichment_server.cache.memory import MemoryCache
 from enrichment_server.cache.redis import RedisCache
 from enrichment_server.config import Settings
-from enrichment_server.crypto import CredentialCipher
+from enrichment_server.credentials import Credentials, CredentialService, CredentialsUnreadable
 from enrichment_server.domain import Source
 from enrichment_server.enrichment.matching import Matcher
 from enrichment_server.enrichment.merge import with_overrides
@@ -42,20 +39,19 @@ from enrichment_server.redis_conn import redis_client
 from enrichment_server.resilience.hints import SharedBreakerHints
 from enrichment_server.resilience.pipeline import CACHE_PREFIX
 from enrichment_server.resilience.registry import BreakerRegistry
-from enrichment_server.sources.http import AiohttpTransport, close_quietly
+from enrichment_server.sources.http import AiohttpTransport, Transport, close_quietly
 from enrichment_server.store import Backoff, MaskedCredential, Store
 from enrichment_server.telemetry.http_spans import TracingTransport
 from enrichment_server.telemetry.interceptor import MetricsObserver, ObservingInterceptor
 from enrichment_server.telemetry.metrics import Metrics, serve_metrics
 from enrichment_server.telemetry.tracing import TracingObserver, build_tracer_provider
-from enrichment_server.wiring import Credentials, Shared, build_sources, server_credentials
+from enrichment_server.wiring import Shared, build_sources, server_credentials
 from enrichment_server.workers.dlq import DeadLetterWorker
+from enrichment_server.workers.maintenance import Maintenance
 from enrichment_server.workers.scheduler import Scheduler
 
 log = structlog.get_logger(__name__)
 ADMIN_SERVICE_NAME = admin_pb2.DESCRIPTOR.services_by_name["EnrichmentAdminService"].full_name
-#: How often a replica refreshes DLQ gauges and credentials set on another replica.
-MAINTENANCE_INTERVAL_S = 15.0
 
 
 class StartupError(Exception):
@@ -63,7 +59,11 @@ class StartupError(Exception):
 
 
 class App:
-    """The running service: gRPC server, health, background workers, and their parts."""
+    """The running service: gRPC server, health, background workers, and their parts.
+
+    Everything ``start`` opens is registered on one ``AsyncExitStack``, so a start that fails
+    half-way and a normal stop release the same things in the reverse order of opening.
+    """
 
     def __init__(self, settings: Settings, span_exporters: Sequence[SpanExporter] = ()) -> None:
         self.settings = settings
@@ -76,11 +76,9 @@ class App:
         self.shared: Shared | None = None
         self.store: Store | None = None
         self.waterfall: Waterfall | None = None
-        self._cipher: CredentialCipher | None = None
-        self._credentials = Credentials()
-        self._session: aiohttp.ClientSession | None = None
+        self.credentials: CredentialService | None = None
+        self._stack = AsyncExitStack()
         self._server: grpc.aio.Server | None = None
-        self._metrics_runner: web.AppRunner | None = None
         self._servicer: EnrichmentServicer | None = None
         self._recorder: ThreadedRecorder | None = None
         self._stop_workers = asyncio.Event()
@@ -89,18 +87,43 @@ class App:
 
     async def start(self) -> int:
         """Open the store, build everything, bind, start serving; return the bound port."""
-        settings = self.settings
-        self.store = await Store.open(settings.database_url)
-        await self._load_credentials(self.store)
-        self._session = aiohttp.ClientSession()
+        try:
+            shared, store, waterfall, credentials = await self._open()
+        except BaseException:
+            await self._abandon_start()
+            raise
+        await self.health.serving()
+        for source in shared.registry.sources:
+            await self.health.upstream(str(source), serving=True)
+        self._start_workers(store, waterfall, shared, credentials)
+        log.info(
+            "server_started",
+            port=self.port,
+            metrics_port=self.metrics_port,
+            sources=[str(s) for s in shared.registry.sources],
+            cache="redis" if shared.redis is not None else "memory",
+            database=self.settings.database_url.partition("://")[0],
+        )
+        return self.port
+
+    async def _open(self) -> tuple[Shared, Store, Waterfall, CredentialService]:
+        """Open every part in dependency order, each registered on the exit stack."""
+        settings, stack = self.settings, self._stack
+        stack.callback(self.tracer_provider.shutdown)  # flushes spans still batched: last
+        self.store = store = await Store.open(settings.database_url)
+        stack.push_async_callback(store.close)
+        self.credentials = credentials = CredentialService(settings, store)
+        try:
+            await credentials.load()
+        except CredentialsUnreadable as exc:
+            raise StartupError(str(exc)) from None
+        session = aiohttp.ClientSession()
+        stack.push_async_callback(close_quietly, session)
         self.shared = shared = self._build_shared()
-        sources = build_sources(settings, self._transport(self._session), shared, self._credentials)
-        self.waterfall = Waterfall(
-            sources,
-            Matcher(settings.match_threshold),
-            precedence=with_overrides(settings.field_precedence),
-            results=ResultCache(settings.result_cache_max_entries, settings.result_cache_ttl_s),
-            hooks=shared.metrics,
+        if shared.redis is not None:
+            stack.push_async_callback(shared.redis.aclose)
+        self.waterfall = waterfall = self._build_waterfall(
+            self._transport(session), shared, credentials
         )
         if settings.record_results:
             self._recorder = ThreadedRecorder(
@@ -109,47 +132,43 @@ class App:
                 backoff=self._backoff(),
             )
             await self._recorder.start()
+            stack.push_async_callback(self._recorder.close)
+        self._server = self._build_server(shared, store, waterfall, credentials)
+        await self._server.start()
+        if settings.metrics_enabled:
+            await self._serve_metrics(shared.metrics)
+        return shared, store, waterfall, credentials
+
+    async def _serve_metrics(self, metrics: Metrics) -> None:
+        settings = self.settings
         try:
-            self._server = self._build_server(shared, self.store, self.waterfall)
-            await self._server.start()
-            if settings.metrics_enabled:
-                self._metrics_runner, self.metrics_port = await serve_metrics(
-                    shared.metrics, settings.metrics_host, settings.metrics_port
-                )
+            runner, self.metrics_port = await serve_metrics(
+                metrics, settings.metrics_host, settings.metrics_port
+            )
         except OSError as exc:
-            await self._abandon_start()
             address = f"{settings.metrics_host}:{settings.metrics_port}"
             raise StartupError(f"cannot serve metrics on {address}: {exc.strerror}") from exc
-        except StartupError:
-            await self._abandon_start()
-            raise
-        await self.health.serving()
-        for source in shared.registry.sources:
-            await self.health.upstream(str(source), serving=True)
-        self._start_workers(self.store, self.waterfall, shared.metrics)
-        log.info(
-            "server_started",
-            port=self.port,
-            metrics_port=self.metrics_port,
-            sources=[str(s) for s in shared.registry.sources],
-            cache="redis" if shared.redis is not None else "memory",
-            database=settings.database_url.partition("://")[0],
-        )
-        return self.port
+        self._stack.push_async_callback(runner.cleanup)
 
-    async def _load_credentials(self, store: Store) -> None:
-        """Stored credentials (decrypted) over the environment's; no key, no stored ones."""
-        key = self.settings.secret_key.get_secret_value()
-        if key:
-            self._cipher = CredentialCipher.from_key(key)
-        elif await store.has_credentials():
-            await store.close()
-            raise StartupError(
-                "the database holds encrypted credentials but ENRICHMENT_SECRET_KEY is not "
-                "set: set the key they were stored with (there is no default key)"
-            )
-        stored = await store.load_credentials(self._cipher) if self._cipher else {}
-        self._credentials = Credentials.resolve(self.settings, stored)
+    def _build_waterfall(
+        self, transport: Transport, shared: Shared, credentials: CredentialService
+    ) -> Waterfall:
+        """The waterfall over today's sources; rebuilt sources when credentials change."""
+        settings = self.settings
+        waterfall = Waterfall(
+            build_sources(settings, transport, shared, credentials.current),
+            Matcher(settings.match_threshold),
+            precedence=with_overrides(settings.field_precedence),
+            results=ResultCache(settings.result_cache_max_entries, settings.result_cache_ttl_s),
+            hooks=shared.metrics,
+        )
+
+        async def rebuild(new: Credentials) -> None:
+            waterfall.replace_sources(build_sources(settings, transport, shared, new))
+            log.info("credentials_applied", sources=[str(s) for s in shared.registry.sources])
+
+        credentials.on_change(rebuild)
+        return waterfall
 
     def _build_shared(self) -> Shared:
         settings = self.settings
@@ -178,7 +197,9 @@ class App:
             base_s=self.settings.dlq_backoff_base_s, cap_s=self.settings.dlq_backoff_cap_s
         )
 
-    def _build_server(self, shared: Shared, store: Store, waterfall: Waterfall) -> grpc.aio.Server:
+    def _build_server(
+        self, shared: Shared, store: Store, waterfall: Waterfall, credentials: CredentialService
+    ) -> grpc.aio.Server:
         settings = self.settings
         server = grpc.aio.server(
             interceptors=[
@@ -200,7 +221,7 @@ class App:
             shared.registry,
             settings.admin_token.get_secret_value(),
             store,
-            self,
+            credentials,
             shared.metrics.cache_hit_rate,
         )
         admin_grpc.add_EnrichmentAdminServiceServicer_to_server(admin, server)
@@ -212,24 +233,34 @@ class App:
             reflection.SERVICE_NAME,
         )
         reflection.enable_server_reflection(names, server)
+        self.port = self._bind(server)
+        return server
+
+    def _bind(self, server: grpc.aio.Server) -> int:
+        settings = self.settings
         address = f"{settings.grpc_host}:{settings.grpc_port}"
         credentials = server_credentials(settings)
         try:
             if credentials is None:
-                self.port = server.add_insecure_port(address)
-            else:
-                self.port = server.add_secure_port(address, credentials)
+                return int(server.add_insecure_port(address))
+            return int(server.add_secure_port(address, credentials))
         except RuntimeError as exc:  # grpc.aio's only signal of a failed bind
             raise StartupError(
                 f"cannot listen on {address}: the port is taken (another enrichment-server?)"
                 " or the address is not local; set ENRICHMENT_GRPC_PORT to a free port"
             ) from exc
-        return server
 
-    def _start_workers(self, store: Store, waterfall: Waterfall, metrics: Metrics) -> None:
+    def _start_workers(
+        self,
+        store: Store,
+        waterfall: Waterfall,
+        shared: Shared,
+        credentials: CredentialService,
+    ) -> None:
         """DLQ replayer, scheduled re-enrichment and maintenance: never inside an RPC."""
         settings = self.settings
-        self._workers.append(asyncio.create_task(self._maintain(store, metrics)))
+        maintenance = Maintenance(store, shared.metrics, credentials)
+        self._workers.append(asyncio.create_task(maintenance.run_forever(self._stop_workers)))
         if not settings.workers_enabled:
             return
         worker_id = f"{socket.gethostname()}:{self.port}"
@@ -260,45 +291,11 @@ class App:
             task = asyncio.create_task(worker.run_forever(interval, self._stop_workers))
             self._workers.append(task)
 
-    async def _maintain(self, store: Store, metrics: Metrics) -> None:
-        """Every few seconds: DLQ depth gauges, and credentials changed on other replicas."""
-        while not self._stop_workers.is_set():
-            try:
-                stats = await store.stats()
-                metrics.dlq(stats.dead_letters_due, stats.dead_letters_parked)
-                if self._cipher is not None:
-                    await self._apply(await store.load_credentials(self._cipher))
-            except Exception:  # a database blip must not end the loop
-                log.exception("maintenance_failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop_workers.wait(), MAINTENANCE_INTERVAL_S)
-
     async def set_credential(self, source: Source, name: str, value: str) -> MaskedCredential:
         """Encrypt and store a credential, then rebuild the source's client to use it."""
-        if (str(source), name) not in Credentials.FIELDS:
-            known = sorted(f"{s}/{n}" for s, n in Credentials.FIELDS)
-            raise ValueError(f"unknown credential {source}/{name}; known: {known}")
-        if self._cipher is None or self.store is None:
-            raise ValueError("credentials cannot be stored: set ENRICHMENT_SECRET_KEY")
-        await self.store.set_credential(
-            str(source), name, value, self._cipher, now=datetime.now(UTC)
-        )
-        await self._apply(await self.store.load_credentials(self._cipher))
-        listed = await self.store.list_credentials()
-        return next(c for c in listed if (c.source, c.name) == (str(source), name))
-
-    async def _apply(self, stored: dict[tuple[str, str], str]) -> None:
-        """Swap in clients whose credentials changed (the next enrichment uses them)."""
-        credentials = Credentials.resolve(self.settings, stored)
-        if credentials == self._credentials or self._session is None or self.shared is None:
-            return
-        self._credentials = credentials
-        rebuilt = build_sources(
-            self.settings, self._transport(self._session), self.shared, credentials
-        )
-        if self.waterfall is not None:
-            self.waterfall.replace_sources(rebuilt)
-        log.info("credentials_applied", sources=[str(s) for s in self.shared.registry.sources])
+        if self.credentials is None:
+            raise ValueError("credentials cannot be stored before the service has started")
+        return await self.credentials.set_credential(source, name, value)
 
     async def stop(self, grace_s: float | None = None) -> None:
         """NOT_SERVING first, then let in-flight RPCs finish within the grace period.
@@ -319,10 +316,8 @@ class App:
             await self._server.stop(grace)
         if self._servicer is not None:
             await self._servicer.drain(grace)  # results still being written
-        if self._recorder is not None:
-            await self._recorder.close()
         await self._stop_background(grace)
-        await self._close()
+        await self._stack.aclose()
         log.info("server_stopped")
 
     async def _stop_background(self, grace_s: float) -> None:
@@ -337,20 +332,9 @@ class App:
     async def _abandon_start(self) -> None:
         """A start that failed half-way: release what it had opened."""
         self._stopped = True
-        if self._recorder is not None:
-            await self._recorder.close()
-        await self._close()
-
-    async def _close(self) -> None:
-        if self._session is not None:
-            await close_quietly(self._session)
-        if self._metrics_runner is not None:
-            await self._metrics_runner.cleanup()
-        self.tracer_provider.shutdown()  # flushes spans still batched for export
-        if self.shared is not None and self.shared.redis is not None:
-            await self.shared.redis.aclose()
-        if self.store is not None:
-            await self.store.close()
+        if self._server is not None:
+            await self._server.stop(0)
+        await self._stack.aclose()
 
     async def wait(self) -> None:
         """Until the server terminates."""

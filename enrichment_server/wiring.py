@@ -8,10 +8,8 @@ keeps its breaker, limiter and budget state.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
 
 import grpc
 import redis.asyncio as aredis
@@ -19,6 +17,7 @@ from opentelemetry import trace
 
 from enrichment_server.cache.memory import Cache
 from enrichment_server.config import Settings
+from enrichment_server.credentials import Credentials
 from enrichment_server.domain import Source
 from enrichment_server.enrichment.waterfall import SourceSet
 from enrichment_server.resilience.breaker import BreakerConfig, CircuitBreaker
@@ -127,39 +126,6 @@ def build_caller(
     )
     shared.callers[source] = caller
     return caller
-
-
-@dataclass(frozen=True, slots=True)
-class Credentials:
-    """The upstream credentials in force: stored ones (encrypted, set at run time by an
-    operator) win over the environment's."""
-
-    spotify_client_id: str = ""
-    spotify_client_secret: str = ""
-    lastfm_api_key: str = ""
-    getsongbpm_api_key: str = ""
-
-    #: (source, name) of each field, as SetCredential names them.
-    FIELDS: ClassVar[dict[tuple[str, str], str]] = {
-        ("spotify", "client_id"): "spotify_client_id",
-        ("spotify", "client_secret"): "spotify_client_secret",
-        ("lastfm", "api_key"): "lastfm_api_key",
-        ("getsongbpm", "api_key"): "getsongbpm_api_key",
-    }
-
-    @classmethod
-    def resolve(cls, settings: Settings, stored: Mapping[tuple[str, str], str]) -> Credentials:
-        """Environment values, overridden by stored ones."""
-        env = {
-            "spotify_client_id": settings.spotify_client_id,
-            "spotify_client_secret": settings.spotify_client_secret.get_secret_value(),
-            "lastfm_api_key": settings.lastfm_api_key.get_secret_value(),
-            "getsongbpm_api_key": settings.getsongbpm_api_key.get_secret_value(),
-        }
-        for key, field_name in cls.FIELDS.items():
-            if stored.get(key):
-                env[field_name] = stored[key]
-        return cls(**env)
 
 
 def build_sources(
