@@ -23,7 +23,16 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from enrichment_server.crypto import CredentialCipher
+from enrichment_server.domain import Source
 from enrichment_server.enrichment.merge import with_overrides
+from enrichment_server.sections import (
+    BreakerSettings,
+    CacheSettings,
+    RetrySettings,
+    SourceSettings,
+    StoreSettings,
+    TelemetrySettings,
+)
 
 #: A pod must listen on its own IP for the kubelet's gRPC probes, hence all interfaces.
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104
@@ -34,7 +43,12 @@ class SettingsError(Exception):
 
 
 class Settings(BaseSettings):
-    """Service configuration. Every field maps to ``ENRICHMENT_<FIELD>``."""
+    """Service configuration. Every field maps to ``ENRICHMENT_<FIELD>``.
+
+    The environment is flat (the names operators set, kept stable); the code reads typed
+    sections built from it: ``source(Source.X)``, ``breaker``, ``cache``, ``retry``,
+    ``store``, ``telemetry``.
+    """
 
     model_config = SettingsConfigDict(
         env_prefix="ENRICHMENT_", extra="ignore", frozen=True, populate_by_name=True
@@ -94,10 +108,15 @@ class Settings(BaseSettings):
     musicbrainz_url: AnyHttpUrl = Field(
         AnyHttpUrl("https://musicbrainz.org/ws/2"), description="MusicBrainz WS/2 base URL."
     )
-    musicbrainz_user_agent: str = Field(
+    user_agent: str = Field(
         "metadata-enrichment/0.1.0 ( https://github.com/metadata-enrichment )",
         min_length=8,
-        description="User-Agent MusicBrainz requires.",
+        # ENRICHMENT_MUSICBRAINZ_USER_AGENT: the earlier name (MusicBrainz requires one),
+        # still read; every upstream is sent this User-Agent.
+        validation_alias=AliasChoices(
+            "ENRICHMENT_USER_AGENT", "ENRICHMENT_MUSICBRAINZ_USER_AGENT", "user_agent"
+        ),
+        description="User-Agent of every upstream call (alias ENRICHMENT_MUSICBRAINZ_USER_AGENT).",
     )
     musicbrainz_rate_per_s: float = Field(
         1.0, gt=0, le=1000, description="MusicBrainz requests per second (their rule: 1)."
@@ -225,6 +244,97 @@ class Settings(BaseSettings):
                 "must be set together"
             )
         return secret
+
+    def source(self, source: Source) -> SourceSettings:
+        """The settings section of one upstream (its URL, rate, switch, client quirks)."""
+        name = str(source)
+        fields = type(self).model_fields
+        url = getattr(self, "spotify_api_url" if source is Source.SPOTIFY else f"{name}_url")
+        return SourceSettings(
+            source=source,
+            enabled=bool(getattr(self, f"{name}_enabled")) if f"{name}_enabled" in fields else True,
+            url=str(url),
+            rate_per_s=float(getattr(self, f"{name}_rate_per_s")),
+            http_timeout_s=self.http_timeout_s,
+            user_agent=self.user_agent,
+            token_url=str(self.spotify_token_url) if source is Source.SPOTIFY else "",
+            market=self.spotify_market if source is Source.SPOTIFY else "",
+        )
+
+    @property
+    def breaker(self) -> BreakerSettings:
+        """The circuit breakers' section (defaults, and per-source overrides)."""
+        return BreakerSettings(
+            defaults={
+                "window_s": self.breaker_window_s,
+                "min_calls": self.breaker_min_calls,
+                "failure_rate": self.breaker_failure_rate,
+                "consecutive_failures": self.breaker_consecutive_failures,
+                "slow_call_s": self.breaker_slow_call_s,
+                "slow_call_rate": self.breaker_slow_call_rate,
+                "open_s": self.breaker_open_s,
+                "max_open_s": self.breaker_max_open_s,
+                "half_open_probes": self.breaker_half_open_probes,
+                "half_open_successes": self.breaker_half_open_probes,
+                "max_half_open_s": self.breaker_max_half_open_s,
+            },
+            overrides=self.breaker_overrides,
+            quota_block_s=self.quota_block_s,
+        )
+
+    @property
+    def cache(self) -> CacheSettings:
+        """The caches' section: sizes and per-kind TTLs."""
+        return CacheSettings(
+            max_entries=self.cache_max_entries,
+            result_max_entries=self.result_cache_max_entries,
+            result_ttl_s=self.result_cache_ttl_s,
+            ttl_search_s=self.cache_ttl_search_s,
+            ttl_by_id_s=self.cache_ttl_by_id_s,
+            ttl_isrc_s=self.cache_ttl_isrc_s,
+            ttl_not_found_s=self.cache_ttl_not_found_s,
+        )
+
+    @property
+    def retry(self) -> RetrySettings:
+        """The upstream retries' section: attempts, backoff, Retry-After cap, budget."""
+        return RetrySettings(
+            max_attempts=self.http_max_attempts,
+            base_s=self.retry_base_s,
+            cap_s=self.retry_cap_s,
+            retry_after_cap_s=self.retry_after_cap_s,
+            budget_ratio=self.retry_budget_ratio,
+            budget_min_per_s=self.retry_budget_min_per_s,
+        )
+
+    @property
+    def store(self) -> StoreSettings:
+        """The durable state's section: database, recording, DLQ and scheduler."""
+        return StoreSettings(
+            database_url=self.database_url,
+            record_results=self.record_results,
+            workers_enabled=self.workers_enabled,
+            dlq_interval_s=self.dlq_interval_s,
+            dlq_batch_size=self.dlq_batch_size,
+            dlq_max_attempts=self.dlq_max_attempts,
+            dlq_backoff_base_s=self.dlq_backoff_base_s,
+            dlq_backoff_cap_s=self.dlq_backoff_cap_s,
+            scheduler_interval_s=self.scheduler_interval_s,
+            scheduler_batch_size=self.scheduler_batch_size,
+        )
+
+    @property
+    def telemetry(self) -> TelemetrySettings:
+        """The telemetry section: traces, metrics port, logs."""
+        return TelemetrySettings(
+            trace_sample_ratio=self.trace_sample_ratio,
+            otlp_endpoint=self.otlp_endpoint,
+            metrics_enabled=self.metrics_enabled,
+            metrics_host=self.metrics_host,
+            metrics_port=self.metrics_port,
+            log_level=self.log_level,
+            log_format=self.log_format,
+        )
 
     @property
     def spotify_enabled(self) -> bool:

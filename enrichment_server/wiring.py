@@ -8,6 +8,7 @@ keeps its breaker, limiter and budget state.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from enrichment_server.resilience.ratelimit import RateLimiter, SpacingLimiter
 from enrichment_server.resilience.ratelimit_redis import RedisRateLimiter
 from enrichment_server.resilience.registry import BreakerRegistry
 from enrichment_server.resilience.retry import RetryPolicy
+from enrichment_server.sections import SourceSettings
 from enrichment_server.sources.deezer import DeezerClient
 from enrichment_server.sources.getsongbpm import GetSongBpmClient
 from enrichment_server.sources.http import Transport
@@ -59,25 +61,12 @@ class Shared:
 
 def breaker_config(settings: Settings, source: Source) -> BreakerConfig:
     """The breaker settings, with the per-source overrides applied."""
-    values: dict[str, float] = {
-        "window_s": settings.breaker_window_s,
-        "min_calls": settings.breaker_min_calls,
-        "failure_rate": settings.breaker_failure_rate,
-        "consecutive_failures": settings.breaker_consecutive_failures,
-        "slow_call_s": settings.breaker_slow_call_s,
-        "slow_call_rate": settings.breaker_slow_call_rate,
-        "open_s": settings.breaker_open_s,
-        "max_open_s": settings.breaker_max_open_s,
-        "half_open_probes": settings.breaker_half_open_probes,
-        "half_open_successes": settings.breaker_half_open_probes,
-        "max_half_open_s": settings.breaker_max_half_open_s,
-    }
-    values |= settings.breaker_overrides.get(str(source), {})
+    values = settings.breaker.for_source(source)
     integers = {"min_calls", "consecutive_failures", "half_open_probes", "half_open_successes"}
     return BreakerConfig(**{k: int(v) if k in integers else v for k, v in values.items()})  # type: ignore[arg-type]
 
 
-def _limiter(settings: Settings, shared: Shared, source: Source, rate: float) -> RateLimiter | None:
+def _limiter(shared: Shared, source: Source, rate: float) -> RateLimiter | None:
     if rate <= 0:
         return None
     rate *= RATE_SLACK
@@ -96,31 +85,30 @@ def build_caller(
     breaker = CircuitBreaker(
         source, breaker_config(settings, source), on_transition=shared.registry.on_transition
     )
-    guard = Guard(breaker, hints=shared.hints, quota_block_s=settings.quota_block_s)
+    guard = Guard(breaker, hints=shared.hints, quota_block_s=settings.breaker.quota_block_s)
     shared.registry.add(source, guard)
+    cache, retry = settings.cache, settings.retry
     ttl = TtlPolicy(
-        search_s=settings.cache_ttl_search_s,
-        by_id_s=settings.cache_ttl_by_id_s,
-        isrc_s=settings.cache_ttl_isrc_s,
-        not_found_s=settings.cache_ttl_not_found_s,
+        search_s=cache.ttl_search_s,
+        by_id_s=cache.ttl_by_id_s,
+        isrc_s=cache.ttl_isrc_s,
+        not_found_s=cache.ttl_not_found_s,
     )
-    retry = RetryPolicy(
-        max_attempts=settings.http_max_attempts,
-        base_s=settings.retry_base_s,
-        cap_s=settings.retry_cap_s,
-        retry_after_cap_s=settings.retry_after_cap_s,
+    policy = RetryPolicy(
+        max_attempts=retry.max_attempts,
+        base_s=retry.base_s,
+        cap_s=retry.cap_s,
+        retry_after_cap_s=retry.retry_after_cap_s,
         rng=random.Random(),
     )
-    budget = RetryBudget(settings.retry_budget_ratio, settings.retry_budget_min_per_s)
-    limiter = _limiter(settings, shared, source, rate_per_s)
     caller = UpstreamCaller(
         source,
         shared.cache,
         ttl,
-        retry,
-        limiter,
+        policy,
+        _limiter(shared, source, rate_per_s),
         guard,
-        budget,
+        RetryBudget(retry.budget_ratio, retry.budget_min_per_s),
         hooks=shared.metrics,
         tracer=shared.tracer,
     )
@@ -128,90 +116,96 @@ def build_caller(
     return caller
 
 
-def build_sources(
-    settings: Settings, transport: Transport, shared: Shared, credentials: Credentials
-) -> SourceSet:
-    """One client per source whose credentials are present, each behind its caller."""
-    return SourceSet(
-        spotify=_spotify(settings, transport, shared, credentials),
-        musicbrainz=_musicbrainz(settings, transport, shared),
-        lastfm=_lastfm(settings, transport, shared, credentials),
-        deezer=_deezer(settings, transport, shared),
-        getsongbpm=_getsongbpm(settings, transport, shared, credentials),
-    )
+Client = SpotifyClient | MusicBrainzClient | LastfmClient | DeezerClient | GetSongBpmClient
+ClientFactory = Callable[[UpstreamCaller, Transport, SourceSettings, Credentials], Client]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSpec:
+    """How one upstream is built: the credentials it needs (all present, or it is off) and
+    its client from its caller, the transport, its settings section and the credentials."""
+
+    source: Source
+    needs: tuple[str, ...]
+    client: ClientFactory
 
 
 def _spotify(
-    settings: Settings, transport: Transport, shared: Shared, credentials: Credentials
-) -> SpotifyClient | None:
-    if not (credentials.spotify_client_id and credentials.spotify_client_secret):
-        return None
+    caller: UpstreamCaller, transport: Transport, section: SourceSettings, cred: Credentials
+) -> Client:
     return SpotifyClient(
-        build_caller(settings, shared, Source.SPOTIFY, settings.spotify_rate_per_s),
+        caller,
         transport,
-        settings.http_timeout_s,
-        api_url=str(settings.spotify_api_url),
-        token_url=str(settings.spotify_token_url),
-        client_id=credentials.spotify_client_id,
-        client_secret=credentials.spotify_client_secret,
-        market=settings.spotify_market,
+        section.http_timeout_s,
+        api_url=section.url,
+        token_url=section.token_url,
+        client_id=cred.spotify_client_id,
+        client_secret=cred.spotify_client_secret,
+        market=section.market,
     )
 
 
-def _musicbrainz(
-    settings: Settings, transport: Transport, shared: Shared
-) -> MusicBrainzClient | None:
-    if not settings.musicbrainz_enabled:
-        return None
-    return MusicBrainzClient(
-        build_caller(settings, shared, Source.MUSICBRAINZ, settings.musicbrainz_rate_per_s),
-        transport,
-        settings.http_timeout_s,
-        base_url=str(settings.musicbrainz_url),
-        user_agent=settings.musicbrainz_user_agent,
-    )
+def _endpoint(cls: type[MusicBrainzClient | DeezerClient]) -> ClientFactory:
+    """A keyless source at its base URL (MusicBrainz, Deezer)."""
+
+    def build(
+        caller: UpstreamCaller, transport: Transport, section: SourceSettings, _: Credentials
+    ) -> Client:
+        return cls(
+            caller,
+            transport,
+            section.http_timeout_s,
+            base_url=section.url,
+            user_agent=section.user_agent,
+        )
+
+    return build
 
 
-def _lastfm(
+def _keyed(cls: type[LastfmClient | GetSongBpmClient], key: str) -> ClientFactory:
+    """A source with one API key (Last.fm, GetSongBPM), the ``Credentials`` field ``key``."""
+
+    def build(
+        caller: UpstreamCaller, transport: Transport, section: SourceSettings, cred: Credentials
+    ) -> Client:
+        return cls(
+            caller,
+            transport,
+            section.http_timeout_s,
+            base_url=section.url,
+            api_key=getattr(cred, key),
+            user_agent=section.user_agent,
+        )
+
+    return build
+
+
+#: The one registry of upstreams, in the order the waterfall lists them.
+SOURCES: tuple[SourceSpec, ...] = (
+    SourceSpec(Source.SPOTIFY, ("spotify_client_id", "spotify_client_secret"), _spotify),
+    SourceSpec(Source.MUSICBRAINZ, (), _endpoint(MusicBrainzClient)),
+    SourceSpec(Source.LASTFM, ("lastfm_api_key",), _keyed(LastfmClient, "lastfm_api_key")),
+    SourceSpec(Source.DEEZER, (), _endpoint(DeezerClient)),
+    SourceSpec(
+        Source.GETSONGBPM,
+        ("getsongbpm_api_key",),
+        _keyed(GetSongBpmClient, "getsongbpm_api_key"),
+    ),
+)
+
+
+def build_sources(
     settings: Settings, transport: Transport, shared: Shared, credentials: Credentials
-) -> LastfmClient | None:
-    if not credentials.lastfm_api_key:
-        return None
-    return LastfmClient(
-        build_caller(settings, shared, Source.LASTFM, settings.lastfm_rate_per_s),
-        transport,
-        settings.http_timeout_s,
-        base_url=str(settings.lastfm_url),
-        api_key=credentials.lastfm_api_key,
-        user_agent=settings.musicbrainz_user_agent,
-    )
-
-
-def _deezer(settings: Settings, transport: Transport, shared: Shared) -> DeezerClient | None:
-    if not settings.deezer_enabled:
-        return None
-    return DeezerClient(
-        build_caller(settings, shared, Source.DEEZER, settings.deezer_rate_per_s),
-        transport,
-        settings.http_timeout_s,
-        base_url=str(settings.deezer_url),
-        user_agent=settings.musicbrainz_user_agent,
-    )
-
-
-def _getsongbpm(
-    settings: Settings, transport: Transport, shared: Shared, credentials: Credentials
-) -> GetSongBpmClient | None:
-    if not credentials.getsongbpm_api_key:
-        return None
-    return GetSongBpmClient(
-        build_caller(settings, shared, Source.GETSONGBPM, settings.getsongbpm_rate_per_s),
-        transport,
-        settings.http_timeout_s,
-        base_url=str(settings.getsongbpm_url),
-        api_key=credentials.getsongbpm_api_key,
-        user_agent=settings.musicbrainz_user_agent,
-    )
+) -> SourceSet:
+    """One client per enabled source whose credentials are present, each behind its caller."""
+    sources = SourceSet()
+    for spec in SOURCES:
+        section = settings.source(spec.source)
+        if not section.enabled or not all(getattr(credentials, n) for n in spec.needs):
+            continue
+        caller = build_caller(settings, shared, spec.source, section.rate_per_s)
+        setattr(sources, str(spec.source), spec.client(caller, transport, section, credentials))
+    return sources
 
 
 def server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
