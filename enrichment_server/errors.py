@@ -9,7 +9,7 @@
         │   ├── RateLimited         429 / MusicBrainz 503 throttling; has retry_after
         │   │   └── ClientThrottled our limiter has no slot before the deadline
         │   ├── MalformedResponse   a body we cannot parse                       (retriable)
-        │   └── DeadlineExhausted   the caller's deadline ran out                (retriable)
+        │   └── DeadlineExceeded    the caller's deadline ran out                (retriable)
         ├── QuotaExceeded           quota exhausted: retriable later, never within the call
         ├── Unauthenticated         credentials refused: configuration error     (not retriable)
         └── UpstreamRejected        other 4xx: our request was wrong             (not retriable)
@@ -90,7 +90,7 @@ class MalformedResponse(UpstreamUnavailable):
     kind = ErrorKind.MALFORMED_RESPONSE
 
 
-class DeadlineExhausted(UpstreamUnavailable):
+class DeadlineExceeded(UpstreamUnavailable):
     """The request's deadline left no time for this call."""
 
     kind = ErrorKind.DEADLINE_EXCEEDED

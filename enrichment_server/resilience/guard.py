@@ -21,7 +21,7 @@ from typing import Protocol
 from enrichment_server.deadline import Clock
 from enrichment_server.errors import (
     ClientThrottled,
-    DeadlineExhausted,
+    DeadlineExceeded,
     QuotaExceeded,
     Unauthenticated,
     UpstreamError,
@@ -30,7 +30,7 @@ from enrichment_server.errors import (
 from enrichment_server.resilience.breaker import BreakerState, CircuitBreaker, Permit
 
 #: Errors that are answers or our own doing, not a sign of upstream trouble.
-_NEUTRAL = (UpstreamRejected, Unauthenticated, DeadlineExhausted, ClientThrottled)
+_NEUTRAL = (UpstreamRejected, Unauthenticated, DeadlineExceeded, ClientThrottled)
 
 
 class BreakerHints(Protocol):

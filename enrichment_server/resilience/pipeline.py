@@ -24,7 +24,7 @@ from pydantic import TypeAdapter, ValidationError
 from enrichment_server.cache.memory import Cache
 from enrichment_server.deadline import Clock, Deadline
 from enrichment_server.domain import Source
-from enrichment_server.errors import ClientThrottled, DeadlineExhausted, UpstreamError
+from enrichment_server.errors import ClientThrottled, DeadlineExceeded, UpstreamError
 from enrichment_server.resilience.budget import RetryBudget
 from enrichment_server.resilience.coalesce import Coalescer
 from enrichment_server.resilience.guard import Guard
@@ -182,9 +182,7 @@ class UpstreamCaller:
         try:
             raw = await self._coalescer.run(key, fetch_and_store, ctx.deadline.remaining())
         except TimeoutError:
-            raise DeadlineExhausted(
-                self.source, "deadline reached waiting for the answer"
-            ) from None
+            raise DeadlineExceeded(self.source, "deadline reached waiting for the answer") from None
         return adapter.validate_json(raw)
 
     async def _attempt(
@@ -209,7 +207,7 @@ class UpstreamCaller:
         self, fetch: Callable[[Deadline], Awaitable[T]], deadline: Deadline
     ) -> T:
         if deadline.remaining() < MIN_ATTEMPT_S:
-            raise DeadlineExhausted(self.source, "no time left for another attempt")
+            raise DeadlineExceeded(self.source, "no time left for another attempt")
         permit = await self.guard.admit() if self.guard is not None else None
         started = self._clock()
         try:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from enrichment_server.deadline import Deadline
 from enrichment_server.domain import Source
 from enrichment_server.errors import (
-    DeadlineExhausted,
+    DeadlineExceeded,
     MalformedResponse,
     RateLimited,
     UpstreamUnavailable,
@@ -61,7 +61,7 @@ class HttpSource:
             )
         except TransportError as exc:
             if exc.timeout and deadline.remaining() <= 0.001:
-                raise DeadlineExhausted(self.source, "deadline reached during the call") from exc
+                raise DeadlineExceeded(self.source, "deadline reached during the call") from exc
             raise UpstreamUnavailable(self.source, str(exc)) from exc
 
     def _parse(self, resp: HttpResponse, adapter: TypeAdapter[T]) -> T:

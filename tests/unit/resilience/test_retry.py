@@ -10,7 +10,7 @@ import pytest
 from enrichment_server.deadline import Deadline
 from enrichment_server.domain import Source
 from enrichment_server.errors import (
-    DeadlineExhausted,
+    DeadlineExceeded,
     MalformedResponse,
     QuotaExceeded,
     RateLimited,
@@ -200,7 +200,7 @@ def test_delay_for_over_cap_is_none() -> None:
         QuotaExceeded(SRC, "quota"),
         Unauthenticated(SRC, "401"),
         UpstreamRejected(SRC, "400"),
-        DeadlineExhausted(SRC, "no time"),
+        DeadlineExceeded(SRC, "no time"),
     ],
     ids=lambda e: type(e).__name__,
 )

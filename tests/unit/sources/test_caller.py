@@ -17,7 +17,7 @@ from enrichment_server.deadline import Deadline
 from enrichment_server.domain import Source
 from enrichment_server.errors import (
     ClientThrottled,
-    DeadlineExhausted,
+    DeadlineExceeded,
     RateLimited,
     UpstreamRejected,
     UpstreamUnavailable,
@@ -276,6 +276,6 @@ async def test_limiter_refusal_is_final_for_the_call() -> None:
 async def test_no_time_left_raises_deadline_exhausted(rig: Rig) -> None:
     """With the deadline already spent no fetch is attempted."""
     fetch = Fetch(["never"])
-    with pytest.raises(DeadlineExhausted):
+    with pytest.raises(DeadlineExceeded):
         await rig.lookup(rig.ctx(budget_s=0.0), fetch)
     assert fetch.calls == 0
