@@ -44,7 +44,7 @@ from enrichment_server.enrichment.results import ResultCache, result_key
 from enrichment_server.errors import UpstreamError
 from enrichment_server.resilience.pipeline import CallContext
 from enrichment_server.sources.deezer import DeezerClient, DeezerTrack
-from enrichment_server.sources.describe import (
+from enrichment_server.sources.findings import (
     deezer_findings,
     getsongbpm_findings,
     lastfm_findings,
