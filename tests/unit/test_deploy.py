@@ -83,7 +83,7 @@ def test_every_kustomization_renders_and_passes_strict_schemas(rendered: dict[st
     assert set(rendered) == {"base", "overlays/dev", "overlays/prod"}
     for name, text in rendered.items():
         result = vd.validate_schemas(text)
-        count = len(vd.load_objects(text))
+        count = len(vd.load_objects(vd.without_custom_resources(text)))
         assert result.ok, f"{name}:\n{result.output}"
         assert result.passed == count * len(vd.K8S_VERSIONS), name
 
@@ -238,27 +238,28 @@ def test_overlays_use_postgres_and_redis(objects: dict[str, Objects]) -> None:
     assert not any(o["kind"] == "StatefulSet" for o in objects["overlays/prod"])
 
 
-def test_replicas_and_autoscaling_per_overlay(objects: dict[str, Objects]) -> None:
-    """base 2, dev 1, prod >= 3 replicas; HPA min equals them; prod scales furthest."""
-    expected = {"base": 2, "overlays/dev": 1, "overlays/prod": 3}
-    maxima = {}
+def test_replicas_are_left_to_the_hpa(objects: dict[str, Objects]) -> None:
+    """No Deployment sets replicas beside its HPA (a re-apply would reset the scale); the HPA
+    bounds are base 2-6, dev 1-2, prod 3-12."""
+    expected = {"base": (2, 6), "overlays/dev": (1, 2), "overlays/prod": (3, 12)}
     for name, objs in objects.items():
-        replicas = _deployment(objs)["spec"]["replicas"]
+        assert "replicas" not in _deployment(objs)["spec"], name
         hpa = vd.find(objs, "HorizontalPodAutoscaler", "enrichment-server")
-        assert replicas == expected[name]
         assert hpa["apiVersion"] == "autoscaling/v2"
-        assert hpa["spec"]["minReplicas"] == replicas < hpa["spec"]["maxReplicas"]
+        assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == expected[name]
         assert hpa["spec"]["metrics"][0]["resource"]["name"] == "cpu"
-        maxima[name] = hpa["spec"]["maxReplicas"]
         pdb = vd.find(objs, "PodDisruptionBudget", "enrichment-server")
         assert pdb["apiVersion"] == "policy/v1"
-    assert maxima["overlays/prod"] > maxima["base"] > maxima["overlays/dev"]
+    deployment = copy.deepcopy(_deployment(objects["overlays/prod"]))
+    deployment["spec"]["replicas"] = 3
+    others = [o for o in objects["overlays/prod"] if o["kind"] != "Deployment"]
+    assert any("replicas beside" in p for p in vd.check_wiring([deployment, *others]))
 
 
 def test_network_policy_limits_grpc_to_scrapers_and_metrics_to_monitoring(
     objects: dict[str, Objects],
 ) -> None:
-    """Ingress: 50051 from scraper pods, 9090 from the monitoring namespace; egress bounded."""
+    """Ingress: 50051 from scraper pods, 9090 from the monitoring namespace; default deny."""
     for name, objs in objects.items():
         policy = vd.find(objs, "NetworkPolicy", "enrichment-server")
         by_port = {r["ports"][0]["port"]: r["from"] for r in policy["spec"]["ingress"]}
@@ -269,8 +270,6 @@ def test_network_policy_limits_grpc_to_scrapers_and_metrics_to_monitoring(
         assert by_port[9090] == [
             {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
         ]
-        egress_ports = {p["port"] for r in policy["spec"]["egress"] for p in r["ports"]}
-        assert egress_ports == {53, 443, 6379, 5432}, name
         deny = vd.find(objs, "NetworkPolicy", "default-deny")
         assert deny["spec"]["podSelector"] == {}
 
@@ -364,7 +363,7 @@ def test_dockerignore_keeps_sources_and_drops_secrets() -> None:
         assert not vd.ignored(source, patterns), source
     assert not vd.ignored("enrichment_server/store/migrations/env.py", patterns)
     for path in (
-        "k8s/base/secrets/enrichment.env",
+        "k8s/overlays/prod/secrets/enrichment.env",
         ".env",
         ".venv/bin/python",
         ".git/config",
@@ -441,7 +440,7 @@ def test_scrapers_dockerignore_drops_the_server_and_secrets() -> None:
     for path in (
         "enrichment_server/__main__.py",
         "pyproject.toml",
-        "k8s/base/secrets/enrichment.env",
+        "k8s/overlays/prod/secrets/enrichment.env",
         ".env",
         ".venv/bin/python",
         "scrapers/tracklist_scrapers.egg-info/PKG-INFO",
@@ -537,8 +536,8 @@ def test_scraper_pods_are_restricted_and_wired(objects: dict[str, Objects]) -> N
                 for e in container["env"]
                 if "secretKeyRef" in e.get("valueFrom", {})
             }
-            assert refs["ENRICHMENT_DATABASE_URL"]["name"].startswith("enrichment-secrets-")
-            secret = vd.find(objs, "Secret", "enrichment-secrets")
+            assert refs["ENRICHMENT_DATABASE_URL"]["name"].startswith("tracklist-scraper-secrets-")
+            secret = vd.find(objs, "Secret", "tracklist-scraper-secrets")
             for ref in refs.values():
                 assert ref["name"] == secret["metadata"]["name"]
                 assert ref["key"] in secret["data"]
@@ -554,7 +553,7 @@ def test_scraper_pods_are_restricted_and_wired(objects: dict[str, Objects]) -> N
 def test_scrapers_use_the_overlays_postgres(objects: dict[str, Objects]) -> None:
     """dev and prod give the scrapers the server's Postgres URL; dev's Postgres admits them."""
     for name in ("overlays/dev", "overlays/prod"):
-        secret = vd.find(objects[name], "Secret", "enrichment-secrets")
+        secret = vd.find(objects[name], "Secret", "tracklist-scraper-secrets")
         url = base64.b64decode(secret["data"]["ENRICHMENT_DATABASE_URL"]).decode()
         assert url.startswith("postgresql+asyncpg://"), name
     policy = vd.find(objects["overlays/dev"], "NetworkPolicy", "postgres")
@@ -571,7 +570,8 @@ def test_scrapers_use_the_overlays_postgres(objects: dict[str, Objects]) -> None
 
 
 def test_scraper_network_policy_reaches_the_server(objects: dict[str, Objects]) -> None:
-    """The scrapers' own policy: no ingress, egress to DNS, HTTPS, the server's 50051, 5432."""
+    """The scrapers' own policy: no ingress, egress to DNS, HTTPS, the server's 50051 (the
+    overlays add Postgres: test_egress_is_restricted_per_workload)."""
     for name, objs in objects.items():
         policy = vd.find(objs, "NetworkPolicy", "tracklist-scraper")
         assert policy["spec"]["podSelector"] == {
@@ -579,7 +579,7 @@ def test_scraper_network_policy_reaches_the_server(objects: dict[str, Objects]) 
         }
         assert "ingress" not in policy["spec"], name
         ports = {p["port"] for r in policy["spec"]["egress"] for p in r["ports"]}
-        assert ports == {53, 443, 50051, 5432}, name
+        assert ports == {53, 443, 50051}, name
         sa = vd.find(objs, "ServiceAccount", "tracklist-scraper")
         assert sa["automountServiceAccountToken"] is False
 
@@ -700,3 +700,111 @@ def test_validate_script_runs_clean() -> None:
         assert f"{name}: rendered" in proc.stdout
     assert "all deployment checks passed" in proc.stdout
     assert base64.b64encode(b"REPLACE-ME").decode() not in proc.stdout
+
+
+# --------------------------------------------------------------------------- issue 13 (ops)
+
+
+def _egress(objs: Objects, labels: dict[str, str]) -> list[dict[str, Any]]:
+    """Every egress rule of the policies selecting pods with ``labels``."""
+    return [
+        rule
+        for o in objs
+        if o["kind"] == "NetworkPolicy"
+        and o["spec"]["podSelector"]
+        and all(labels.get(k) == v for k, v in o["spec"]["podSelector"]["matchLabels"].items())
+        for rule in o["spec"].get("egress", [])
+    ]
+
+
+def test_egress_is_restricted_per_workload(objects: dict[str, Objects]) -> None:
+    """Server: DNS, 443 and its datastores; scrapers: DNS, 443, the server's 50051 and Postgres,
+    never Redis; in dev only to the datastore pods; every rule names its ports."""
+    server = {"app.kubernetes.io/name": "enrichment-server"}
+    scraper = {"app.kubernetes.io/component": "scraper", "app.kubernetes.io/name": "x"}
+    expected = {
+        "base": ({53, 443}, {53, 443, 50051}),
+        "overlays/dev": ({53, 443, 6379, 5432}, {53, 443, 50051, 5432}),
+        "overlays/prod": ({53, 443, 6379, 5432}, {53, 443, 50051, 5432}),
+    }
+    for name, objs in objects.items():
+        for labels, ports in zip((server, scraper), expected[name], strict=True):
+            rules = _egress(objs, labels)
+            assert all(r.get("ports") for r in rules), name
+            assert {p["port"] for r in rules for p in r["ports"]} == ports, (name, labels)
+    for rule in _egress(objects["overlays/dev"], server) + _egress(
+        objects["overlays/dev"], scraper
+    ):
+        if {p["port"] for p in rule["ports"]} & {6379, 5432}:
+            assert [peer["podSelector"]["matchLabels"] for peer in rule["to"]] in (
+                [{"app.kubernetes.io/name": "redis"}],
+                [{"app.kubernetes.io/name": "postgres"}],
+            )
+
+
+def test_scrapers_have_their_own_secret(objects: dict[str, Objects]) -> None:
+    """Scraper pods read only tracklist-scraper-secrets, which holds no server key."""
+    for name, objs in objects.items():
+        secret = vd.find(objs, "Secret", "tracklist-scraper-secrets")
+        assert set(secret["data"]) == {
+            "ENRICHMENT_DATABASE_URL",
+            "SETLISTFM_API_KEY",
+            "SOUNDCLOUD_CLIENT_ID",
+            "YOUTUBE_API_KEY",
+        }, name
+        for cronjob in vd.scraper_cronjobs(objs):
+            pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+            refs = {
+                item["valueFrom"]["secretKeyRef"]["name"]
+                for c in pod["containers"]
+                for item in c.get("env", [])
+                if "secretKeyRef" in item.get("valueFrom", {})
+            }
+            assert refs, cronjob["metadata"]["name"]
+            assert all(r.startswith("tracklist-scraper-secrets-") for r in refs), refs
+            assert not any("envFrom" in c for c in pod["containers"])
+
+
+def _kustomize(path: Path) -> subprocess.CompletedProcess[str]:
+    kubectl = vd.find_tool("kubectl")
+    assert kubectl is not None
+    return subprocess.run(
+        [kubectl, "kustomize", str(path)], capture_output=True, text=True, timeout=120
+    )
+
+
+def _tracked_k8s(tmp_path: Path) -> Path:
+    """A copy of k8s/ holding only what git tracks (a fresh clone's files)."""
+    _need_tools()
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "k8s"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    for name in listed:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes((ROOT / name).read_bytes())
+    return tmp_path / "k8s"
+
+
+def test_dev_overlay_renders_as_cloned_with_marked_dev_only_secrets(tmp_path: Path) -> None:
+    """`kubectl kustomize k8s/overlays/dev` works on a fresh clone; its committed secret
+    values say DEV ONLY, and it sets no upstream key, admin token or encryption key."""
+    k8s = _tracked_k8s(tmp_path)
+    result = _kustomize(k8s / "overlays" / "dev")
+    assert result.returncode == 0, result.stderr
+    for path in (k8s / "overlays" / "dev" / "dev-only").glob("*.env"):
+        assert path.read_text().startswith("# DEV ONLY"), path
+    env = vd.server_environment(vd.load_objects(result.stdout))
+    for key in ("ENRICHMENT_SECRET_KEY", "ENRICHMENT_ADMIN_TOKEN", "ENRICHMENT_LASTFM_API_KEY"):
+        assert env[key] == "", key
+
+
+def test_prod_overlay_refuses_without_its_secret_files(tmp_path: Path) -> None:
+    """Without the git-ignored secret files prod does not render, and the message names the
+    file to create."""
+    result = _kustomize(_tracked_k8s(tmp_path) / "overlays" / "prod")
+    assert result.returncode != 0
+    assert "overlays/prod/secrets/enrichment.env" in result.stderr

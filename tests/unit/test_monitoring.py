@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
 import yaml
 
 from enrichment_server.telemetry.metrics import Metrics
 
-MONITORING = Path(__file__).resolve().parents[2] / "monitoring"
+ROOT = Path(__file__).resolve().parents[2]
+MONITORING = ROOT / "monitoring"
 RULES = MONITORING / "prometheus" / "alerts" / "enrichment-alerts.yml"
 RULE_TESTS = RULES.with_suffix(".test.yml")
 DASHBOARD = MONITORING / "grafana" / "dashboards" / "enrichment-pipeline-dashboard.json"
@@ -42,7 +47,8 @@ def _exported() -> set[str]:
 
 
 def _series_in(expr: str) -> set[str]:
-    return set(_NAME.findall(expr)) - {"by", "without", "rate", "sum", "max", "delta", "and"}
+    functions = {"by", "without", "rate", "sum", "max", "delta", "and", "absent"}
+    return set(_NAME.findall(expr)) - functions
 
 
 def test_promtool_checks_the_rules() -> None:
@@ -51,7 +57,7 @@ def test_promtool_checks_the_rules() -> None:
         [_promtool(), "check", "rules", str(RULES)], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 6 rules found" in result.stdout
+    assert "SUCCESS: 10 rules found" in result.stdout
 
 
 def test_promtool_rule_tests_fire_each_alert() -> None:
@@ -63,7 +69,12 @@ def test_promtool_rule_tests_fire_each_alert() -> None:
         cwd=RULE_TESTS.parent,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    alerts = {r["alert"] for g in yaml.safe_load(RULES.read_text())["groups"] for r in g["rules"]}
+    alerts = {
+        r["alert"]
+        for g in yaml.safe_load(RULES.read_text())["groups"]
+        for r in g["rules"]
+        if "alert" in r
+    }
     tested = {
         case["alertname"]
         for test in yaml.safe_load(RULE_TESTS.read_text())["tests"]
@@ -96,3 +107,82 @@ def test_dashboard_covers_what_operators_watch() -> None:
         "grpc_server_handling_seconds_bucket",
     ):
         assert series in text, series
+
+
+def test_alerts_select_the_job_in_one_place() -> None:
+    """Only the enrichment:up recording rule names the job; alerts read it, absent() included."""
+    rules = [r for g in yaml.safe_load(RULES.read_text())["groups"] for r in g["rules"]]
+    naming = [r for r in rules if "job=" in r["expr"]]
+    assert [r.get("record") for r in naming] == ["enrichment:up"]
+    exprs = {r.get("alert"): r["expr"] for r in rules}
+    assert exprs["EnrichmentServiceDown"].startswith("enrichment:up")
+    assert exprs["EnrichmentTargetMissing"] == "absent(enrichment:up)"
+
+
+def _script(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being defined
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_prometheus_rule_carries_the_rules_file() -> None:
+    """k8s/components/monitoring/prometheusrule.yaml is current (build_prometheus_rule.py)."""
+    assert _script("build_prometheus_rule").main(["--check"]) == 0
+
+
+def _render_prod(vd: ModuleType, job: str | None = None) -> list[dict[str, Any]]:
+    """The prod overlay rendered (example secrets), optionally with another job name."""
+    if vd.tools_missing():
+        pytest.skip("kubectl / kubernetes-validate missing")
+    with vd.materialised_k8s() as k8s:
+        if job is not None:
+            monitor = k8s / "components" / "monitoring" / "servicemonitor.yaml"
+            text = monitor.read_text()
+            monitor.write_text(
+                text.replace("replacement: metadata-enrichment", f"replacement: {job}")
+            )
+        objects: list[dict[str, Any]] = vd.load_objects(vd.render("overlays/prod", k8s))
+    return objects
+
+
+def test_service_monitor_and_prometheus_rule_hang_together(tmp_path: Path) -> None:
+    """Rendered prod: the ServiceMonitor scrapes the Service port that reaches the metrics
+    container port and names the job; the PrometheusRule's groups pass promtool and select
+    that job, also when the job is renamed in the ServiceMonitor alone."""
+    vd = _script("validate_deploy")
+    objs = _render_prod(vd)
+    monitor = vd.find(objs, "ServiceMonitor", "enrichment-server")
+    rule = vd.find(objs, "PrometheusRule", "enrichment-server")
+    assert monitor["apiVersion"] == rule["apiVersion"] == "monitoring.coreos.com/v1"
+    assert monitor["metadata"]["namespace"] == rule["metadata"]["namespace"] == "enrichment"
+    (endpoint,) = monitor["spec"]["endpoints"]
+    selected = [
+        s
+        for s in objs
+        if s["kind"] == "Service"
+        and all(
+            s["metadata"].get("labels", {}).get(k) == v
+            for k, v in monitor["spec"]["selector"]["matchLabels"].items()
+        )
+    ]
+    ports = [p for s in selected for p in s["spec"]["ports"] if p["name"] == endpoint["port"]]
+    container = vd.server_container(vd.find(objs, "Deployment", "enrichment-server"))
+    assert [p["targetPort"] for p in ports] == [vd.container_port(container, "metrics")]
+    assert endpoint["path"] == "/metrics"
+    (relabel,) = endpoint["relabelings"]
+    assert relabel["targetLabel"] == "job"
+    assert rule["spec"]["groups"][0]["rules"][0]["expr"] == f'up{{job="{relabel["replacement"]}"}}'
+    groups = tmp_path / "rule.yml"
+    groups.write_text(yaml.safe_dump({"groups": rule["spec"]["groups"]}))
+    result = subprocess.run(
+        [_promtool(), "check", "rules", str(groups)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    renamed = vd.find(
+        _render_prod(vd, job="music-enrichment"), "PrometheusRule", "enrichment-server"
+    )
+    assert renamed["spec"]["groups"][0]["rules"][0]["expr"] == 'up{job="music-enrichment"}'
