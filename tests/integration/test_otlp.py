@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
@@ -49,25 +50,31 @@ class Receiver:
 
 
 @pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    """An OTLP/HTTP trace receiver on a free loopback port."""
+def receiver() -> Iterator[Receiver]:
+    """An OTLP/HTTP trace receiver on a free loopback port, in its own thread (as a collector
+    is its own process: the server flushes spans synchronously at shutdown)."""
     got = Receiver(url="")
 
-    async def traces(request: web.Request) -> web.Response:
-        got.headers.append(dict(request.headers))
-        got.requests.append(ExportTraceServiceRequest.FromString(await request.read()))
-        return web.Response(body=b"", content_type="application/x-protobuf")
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            got.headers.append({k.lower(): v for k, v in self.headers.items()})
+            got.requests.append(ExportTraceServiceRequest.FromString(body))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
 
-    app = web.Application()
-    app.router.add_post("/v1/traces", traces)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    got.url = f"http://127.0.0.1:{port}"
+        def log_message(self, format: str, *args: object) -> None:
+            """Quiet."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    got.url = f"http://127.0.0.1:{server.server_address[1]}"
     yield got
-    await runner.cleanup()
+    server.shutdown()
+    server.server_close()
 
 
 def attributes(span: Span) -> dict[str, object]:
