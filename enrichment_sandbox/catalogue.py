@@ -64,6 +64,18 @@ class CatalogueTrack:
     """Whether Spotify has an audio analysis for the track."""
     mb_tags: tuple[tuple[str, int], ...] = field(default=())
     """MusicBrainz recording tags as (name, count)."""
+    version: str = ""
+    """The version the title ends with, as displayed (``"Radio Edit"``, ``"Four Tet Remix"``,
+    ``"Extended Mix"``); "" for the plain recording."""
+    remixer: str = ""
+    """Who made a remix (``"Four Tet"``); "" when the record is not someone's remix."""
+
+    @property
+    def base_title(self) -> str:
+        """The title without its version tag: ``"Opus"`` for ``"Opus (Four Tet Remix)"``."""
+        if not self.version:
+            return self.title
+        return self.title.removesuffix(f"({self.version})").rstrip()
 
 
 @dataclass(frozen=True, slots=True)

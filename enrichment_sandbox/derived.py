@@ -233,3 +233,31 @@ def gsb_song_id(track: CatalogueTrack) -> str:
 def gsb_artist_id(name: str) -> str:
     """The GetSongBPM artist id of a credited name."""
     return short_id(fold(name), "gsb-artist", length=4)
+
+
+# --- How each service writes a version --------------------------------------------------
+
+#: Words MusicBrainz's style guideline writes in lower case inside extra title information.
+_MB_LOWER = frozenset(
+    {"remix", "mix", "edit", "extended", "radio", "club", "dub", "instrumental", "acapella"}
+    | {"version", "original", "vocal", "rework", "album", "single"}
+)
+
+
+def spotify_name(track: CatalogueTrack) -> str:
+    """Spotify's ``name``: the version after ``" - "`` ("Strobe - Radio Edit")."""
+    return f"{track.base_title} - {track.version}" if track.version else track.title
+
+
+def musicbrainz_title(track: CatalogueTrack) -> str:
+    """MusicBrainz's title: the version in parentheses, its kind words in lower case, names
+    as credited ("Opus (Four Tet remix)", "Strobe (radio edit)")."""
+    if not track.version:
+        return track.title
+    words = [w.lower() if w.lower() in _MB_LOWER else w for w in track.version.split()]
+    return f"{track.base_title} ({' '.join(words)})"
+
+
+def spotify_credits_remixer(track: CatalogueTrack) -> bool:
+    """Whether Spotify lists the remixer in ``artists[]``: some labels do, others do not."""
+    return bool(track.remixer) and digest(track.label, "credits-remixer") % 2 == 0

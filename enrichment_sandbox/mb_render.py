@@ -2,7 +2,9 @@
 
 Search recordings carry ``score`` and ``artist-credit-id`` and list medium tracks under
 ``track`` (singular); lookups list them under ``tracks`` and grow keys per ``inc``.
-Recording lookups never include labels; a release lookup with ``inc=labels`` does.
+Recording lookups never include labels; a release lookup with ``inc=labels`` does. A
+version is extra title information in lower case ("Opus (Four Tet remix)"), and the
+remixer is not in the recording's artist credit (upstream-apis.md 5.9).
 """
 
 from __future__ import annotations
@@ -96,7 +98,7 @@ def _medium_track(track: CatalogueTrack, place: derived.Placement) -> dict[str, 
     return {
         "id": derived.stable_uuid("track", track.mbid),
         "number": str(place.position),
-        "title": track.title,
+        "title": derived.musicbrainz_title(track),
         "length": derived.mb_length(track),
     }
 
@@ -141,7 +143,7 @@ def search_recording(
         "id": track.mbid,
         "score": score,
         "artist-credit-id": derived.stable_uuid("artist-credit", *track.artist_mbids),
-        "title": track.title,
+        "title": derived.musicbrainz_title(track),
         "length": derived.mb_length(track),
         "video": None,
         "artist-credit": artist_credit(track, search=True),
@@ -216,7 +218,7 @@ def _lookup_medium(
 def _bare_recording(track: CatalogueTrack) -> dict[str, object]:
     return {
         "id": track.mbid,
-        "title": track.title,
+        "title": derived.musicbrainz_title(track),
         "length": derived.mb_length(track),
         "disambiguation": "",
         "video": False,

@@ -2,7 +2,9 @@
 
 The default is the February-2026 Development Mode shape: no ``popularity`` and no
 ``available_markets``. The ``extended`` profile adds both, as an extended-quota app sees.
-``href`` fields point at the imitation itself so a client can follow them.
+``href`` fields point at the imitation itself so a client can follow them. As on the real
+service (upstream-apis.md 5.9), a version follows the title after ``" - "`` ("Strobe -
+Radio Edit"), and some labels list a remix's remixer in ``artists[]``, others do not.
 """
 
 from __future__ import annotations
@@ -31,10 +33,15 @@ def artist_object(base: str, name: str, artist_id: str) -> dict[str, object]:
 
 
 def _artists(base: str, track: CatalogueTrack) -> list[dict[str, object]]:
-    return [
+    """The credited artists; on a remix, the remixer too when the label credits remixers."""
+    artists = [
         artist_object(base, name, artist_id)
         for name, artist_id in zip(track.artists, track.spotify_artist_ids, strict=False)
     ]
+    if derived.spotify_credits_remixer(track) and track.remixer not in track.artists:
+        remixer_id = derived.short_id("spotify:artist", track.remixer, length=22)
+        artists.append(artist_object(base, track.remixer, remixer_id))
+    return artists
 
 
 def _date_precision(date: str) -> str:
@@ -95,7 +102,7 @@ def track_object(
         "href": f"{base}/tracks/{track_id}",
         "id": track_id,
         "is_local": False,
-        "name": track.title,
+        "name": derived.spotify_name(track),
         "preview_url": None,
         "track_number": place.position,
         "type": "track",

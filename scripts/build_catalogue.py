@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_OUT = ROOT / "enrichment_server" / "sandbox" / "catalogue.json"
+DEFAULT_OUT = ROOT / "enrichment_sandbox" / "catalogue.json"
 
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 NAMESPACE = uuid.UUID("6f1c2b0e-5d1a-4c57-9a43-1f0e8d7b3c21")
@@ -398,6 +398,38 @@ TRACKS: list[Row] = [
     R("Friction feat. Arlissa", "Long Gone Memory (VIP)", "Long Gone Memory", "Shogun Audio", "2014-05-04", 174, "Em", "5:39", "drum and bass,dancefloor drum and bass", 12),  # noqa: E501
     R("Calibre", "Even If", "Even If", "Signature Recordings", "2005-09-05", 174, "Dm", "6:38", "drum and bass,liquid funk,soulful", 45),  # noqa: E501
     R("Skream", "Midnight Request Line", "Midnight Request Line", "Tempa", "2005-10-03", 140, "Em", "6:49", "dubstep,uk garage,electronic", 140),  # noqa: E501
+    # --- Versions, parts and credits as DJ tracklists meet them (matcher evaluation) ---------
+    # Extended mixes: separate recordings beside a radio-length plain title.
+    R("Meduza feat. Goodboys", "Piece of Your Heart (Extended Mix)", "Piece of Your Heart", "Polydor", "2019-01-25", 124, "Dm", "4:42", "house,dance,tech house", 150),  # noqa: E501
+    R("Joel Corry x MNEK", "Head & Heart (Extended Mix)", "Head & Heart", "Asylum", "2020-07-03", 123, "C#m", "4:51", "house,dance", 90),  # noqa: E501
+    R("John Summit & Hayla", "Where You Are (Extended Mix)", "Where You Are", "Experts Only", "2023-03-03", 126, "A#m", "5:32", "tech house,house", 60),  # noqa: E501
+    R("Purple Disco Machine & Sophie and the Giants", "Hypnotized (Extended Mix)", "Hypnotized", "Columbia", "2020-03-06", 120, "Em", "5:41", "nu disco,house", 70),  # noqa: E501
+    R("Calvin Harris & Sam Smith", "Promises (Extended Mix)", "Promises", "Columbia", "2018-08-17", 123, "A#m", "5:25", "house,dance", 110),  # noqa: E501
+    R("Swedish House Mafia feat. John Martin", "Don't You Worry Child (Extended Mix)", "Until Now", "Virgin", "2012-09-14", 129, "A#m", "6:43", "progressive house,house", 160),  # noqa: E501
+    R("Armin van Buuren feat. Trevor Guthrie", "This Is What It Feels Like (Extended Mix)", "Intense", "Armada Music", "2013-04-05", 130, "C#m", "5:55", "trance,progressive house", 90),  # noqa: E501
+    R("Tiësto", "The Business (Extended Mix)", "The Business", "Musical Freedom", "2020-09-25", 120, "G#m", "4:46", "dance,house", 80),  # noqa: E501
+    R("Dom Dolla", "Saving Up (Extended Mix)", "Saving Up", "Sweat It Out", "2023-05-05", 125, "F", "5:50", "tech house,house", 45),  # noqa: E501
+    R("Duke Dumont", "Ocean Drive (Extended Mix)", "Ocean Drive", "Virgin EMI", "2015-07-31", 114, "Fm", "5:28", "deep house,house", 40),  # noqa: E501
+    R("Lost Frequencies", "Are You with Me (Extended Mix)", "Are You with Me", "Armada Music", "2014-10-27", 121, "F", "4:41", "tropical house,deep house", 70),  # noqa: E501
+    R("Chris Lake feat. Alexis Roberts", "Turn Off the Lights (Extended Mix)", "Turn Off the Lights", "Black Book Records", "2018-08-10", 126, "Gm", "5:46", "tech house,house", 35),  # noqa: E501
+    # Other versions: dubs, instrumentals, acapellas, club mixes, VIPs.
+    R("Camelphat & Elderbrook", "Cola (Dub)", "Cola", "Defected", "2017-06-16", 122, "A#m", "7:02", "deep house,tech house", 30),  # noqa: E501
+    R("Disclosure feat. Sam Smith", "Latch (Instrumental)", "Settle", "PMR Records", "2013-05-31", 122, "C#", "4:15", "uk garage,house", 25),  # noqa: E501
+    R("Calvin Harris & Sam Smith", "Promises (Acapella)", "Promises", "Columbia", "2018-08-17", 123, "A#m", "3:31", "house,dance", 12),  # noqa: E501
+    R("Joel Corry x MNEK", "Head & Heart (Club Mix)", "Head & Heart", "Asylum", "2020-07-03", 123, "C#m", "5:12", "house,dance", 20),  # noqa: E501
+    R("Chase & Status feat. Liam Bailey", "Blind Faith (VIP)", "Blind Faith", "Mercury", "2011-03-20", 140, "Am", "5:01", "drum and bass,dubstep", 30),  # noqa: E501
+    R("Eric Prydz", "Pjanoo (Club Mix)", "Pjanoo", "Data Records", "2008-01-28", 126, "F#m", "7:01", "progressive house,house", 55),  # noqa: E501
+    # Remixes whose label credits (or not) the remixer as an artist.
+    R("Lane 8", "Road (Ben Böhmer Remix)", "Road (Remixes)", "This Never Happened", "2018-04-13", 122, "Dm", "6:18", "deep house,melodic house", 30),  # noqa: E501
+    R("Camelphat & Jem Cooke", "Rabbit Hole (Mind Against Remix)", "Rabbit Hole (Remixes)", "RCA", "2019-08-30", 124, "Cm", "6:51", "melodic techno,techno", 25),  # noqa: E501
+    # Part numbers, in Arabic and Roman numerals.
+    R("Joris Voorn", "Caldera, Pt. 1", "Caldera", "Sino", "2011-05-09", 124, "Am", "6:40", "techno,minimal,deep house", 20),  # noqa: E501
+    R("Joris Voorn", "Caldera, Pt. 2", "Caldera", "Sino", "2011-05-09", 124, "Em", "7:05", "techno,minimal,deep house", 18),  # noqa: E501
+    R("Jean-Michel Jarre", "Oxygène, Pt. 6", "Oxygène", "Disques Dreyfus", "1976-12-05", 110, "Cm", "6:15", "electronic,ambient,70s", 260),  # noqa: E501
+    R("Stephan Bodzin", "Parallel II", "Parallel", "Herzblut", "2016-09-23", 122, "Fm", "6:58", "melodic techno,techno", 22),  # noqa: E501
+    # Collaborations credited with "vs.".
+    R("Avicii vs. Nicky Romero", "I Could Be the One", "I Could Be the One", "Universal", "2012-12-26", 128, "D#", "3:28", "progressive house,house,dance", 480),  # noqa: E501
+    R("Swedish House Mafia vs. Knife Party", "Antidote", "Antidote", "Virgin", "2011-11-21", 128, "Fm", "6:29", "electro house,progressive house", 250),  # noqa: E501
     R("Benga & Coki", "Night", "Night", "Tempa", "2007-11-05", 140, "Fm", "5:18", "dubstep,uk bass,electronic", 120),  # noqa: E501
     R("Artful Dodger feat. Craig David", "Re-Rewind (The Crowd Say Bo Selecta)", "It's All About the Stragglers", "Relentless Records", "1999-11-29", 132, "G#m", "3:51", "uk garage,2-step,dance", 310),  # noqa: E501
     R("Sweet Female Attitude", "Flowers (Sunship Edit)", "Flowers", "Milk & 2 Sugars", "2000-04-10", 132, "D#m", "3:40", "uk garage,2-step,vocal house", 110),  # noqa: E501
@@ -416,7 +448,30 @@ BAND_NAMES = (
     "Jam & Spoon",
     "Kraak & Smaak",
 )
-CREDIT_SEPARATORS = re.compile(r" feat\. | & | x |, ")
+CREDIT_SEPARATORS = re.compile(r" feat\. | & | x | vs\. |, ")
+
+# Remixes by a named remixer: who made them (for the Spotify artist credit some labels add).
+REMIXERS = {
+    "Opus (Four Tet Remix)": "Four Tet",
+    "Strobe (Michael Woods Remix)": "Michael Woods",
+    "Innerbloom (Lane 8 Remix)": "Lane 8",
+    "Cola (Robin Schulz Remix)": "Robin Schulz",
+    "Show Me Love (Stonebridge Remix)": "StoneBridge",
+    "Levels (Skrillex Remix)": "Skrillex",
+    "You & Me (Flume Remix)": "Flume",
+    "Sing It Back (Boris Dlugosch Mix)": "Boris Dlugosch",
+    "Hyperballad (Brodsky Mix)": "Brodsky",
+    "Silence (Tiësto's In Search of Sunrise Remix)": "Tiësto",
+    "Road (Ben Böhmer Remix)": "Ben Böhmer",
+    "Rabbit Hole (Mind Against Remix)": "Mind Against",
+    "Look Right Through (MK Vocal Edit)": "MK",
+    "Flowers (Sunship Edit)": "Sunship",
+    "The Age of Love (Jam & Spoon Watch Out for Stella Mix)": "Jam & Spoon",
+}
+# A trailing "(...)" that names a version of the title, not part of it ("(She's Homeless)").
+VERSION_TAG = re.compile(
+    r"\s*\(([^()]*\b(?:Remix|Mix|Edit|Dub|VIP|Instrumental|Acapella|Version|Rework))\)$"
+)
 
 # Releases that re-use another record's recording (and so its ISRC): compilation -> album.
 SAME_RECORDING = {("FISHER", "Losing It", "Annual 2019"): "Losing It"}
@@ -837,8 +892,11 @@ def build() -> list[dict[str, Any]]:
         if album not in album_catnos:
             album_catnos[album] = catno(row.label, row.album, catnos)
         listeners = row.listeners_k * 1000 + number("listeners", *key) % 1000
+        version = VERSION_TAG.search(row.title)
         records.append(
             {
+                "version": version.group(1) if version else "",
+                "remixer": REMIXERS.get(row.title, ""),
                 "artist": row.artist,
                 "artists": list(artists),
                 "title": row.title,

@@ -18,15 +18,17 @@ from collections import OrderedDict
 
 from enrichment_server.deadline import Clock
 from enrichment_server.domain import EnrichmentRequest, EnrichmentResult, Status
-from enrichment_server.enrichment.matching import NormalisedTrack
+from enrichment_server.enrichment.matching import MATCHER_VERSION, NormalisedTrack
 
 FINAL = frozenset({Status.COMPLETED, Status.NOT_FOUND})
 
 
 def result_key(request: EnrichmentRequest, query: NormalisedTrack) -> str:
-    """The cache key of a request: normalised names plus the identifiers it carries."""
+    """The cache key of a request: the matcher's version, normalised names plus the
+    identifiers it carries (a newer matcher never serves an older matcher's result)."""
     return "\x1f".join(
         (
+            f"m{MATCHER_VERSION}",
             "|".join(query.artists),
             query.base_title,
             query.version,

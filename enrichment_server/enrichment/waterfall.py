@@ -32,6 +32,7 @@ from enrichment_server.domain import (
     Source,
     SourceFailure,
 )
+from enrichment_server.enrichment.identity import Identity, ask_with_fallback
 from enrichment_server.enrichment.matching import Matcher, NormalisedTrack, normalise
 from enrichment_server.enrichment.merge import (
     PRECEDENCE,
@@ -86,6 +87,7 @@ class _Run:
     findings: dict[Source, Findings] = field(default_factory=dict)
     failures: dict[Source, SourceFailure] = field(default_factory=dict)
     finished: set[Source] = field(default_factory=set)
+    identity: Identity = field(default_factory=Identity)
 
     def found(self, source: Source, values: Findings) -> None:
         self.findings.setdefault(source, {}).update(values)
@@ -170,9 +172,7 @@ class Waterfall:
     ) -> EnrichmentResult:
         run = _Run(request, query, CallContext(deadline))
         run.ctx.force_refresh = request.force_refresh
-        stages = asyncio.gather(
-            self._lastfm(run), self._getsongbpm(run), self._identify_and_crossref(run)
-        )
+        stages = asyncio.gather(self._lastfm(run), self._getsongbpm(run), self._identify(run))
         try:
             # Each call respects the deadline, but timers fire late on a loaded loop: the
             # whole waterfall is cut off at the deadline too, keeping what it found.
@@ -192,6 +192,13 @@ class Waterfall:
             cached=run.ctx.network_calls == 0 and run.ctx.cache_hits > 0,
             enriched_at=datetime.now(UTC),
         )
+
+    async def _identify(self, run: _Run) -> None:
+        """Identify and cross-reference; then tell the describing stages who it was."""
+        try:
+            await self._identify_and_crossref(run)
+        finally:
+            run.identity.close()
 
     async def _identify_and_crossref(self, run: _Run) -> None:
         """Spotify and MusicBrainz; MusicBrainz waits for Spotify only to learn the ISRC."""
@@ -224,6 +231,7 @@ class Waterfall:
             if track is None:
                 return
             matched.append(track)
+            run.identity.offer(track.artist_credit, track.name)
             run.found(Source.SPOTIFY, spotify_findings(track, confidence))
             features = await client.audio_features(run.ctx, track.id)
             if features is not None:
@@ -257,6 +265,7 @@ class Waterfall:
             recording, confidence = await self._identify_musicbrainz(client, run, isrc)
             if recording is None:
                 return
+            run.identity.offer(recording.artist_credit_text, recording.title)
             run.found(Source.MUSICBRAINZ, musicbrainz_findings(recording, confidence, isrc))
             release = pick_release(recording)
             if release is not None:
@@ -307,27 +316,28 @@ class Waterfall:
         await run.guarded(Source.DEEZER, stage())
 
     async def _getsongbpm(self, run: _Run) -> None:
-        """GetSongBPM searches by title only: its hits must pass the matcher on the artist."""
+        """GetSongBPM searches by title only: its hits must pass the matcher on the artist.
+        A miss on the row's text is asked again with the identified names (``identity.py``)."""
         client = self._sources.getsongbpm
         if client is None:
             return
 
-        async def stage() -> None:
-            query = run.query
+        async def ask(query: NormalisedTrack) -> bool:
             hits = await client.search(run.ctx, query.search_artist, query.search_title)
             match = self._matcher.best(query, hits, lambda s: (s.artist_name, s.title, None))
             if match is not None:
                 run.found(Source.GETSONGBPM, getsongbpm_findings(match.candidate, match.score))
+            return match is not None
 
-        await run.guarded(Source.GETSONGBPM, stage())
+        await run.guarded(Source.GETSONGBPM, ask_with_fallback(run.identity, run.query, ask))
 
     async def _lastfm(self, run: _Run) -> None:
         client = self._sources.lastfm
         if client is None:
             return
 
-        async def stage() -> None:
-            artist, title = run.query.search_artist, run.query.search_title
+        async def ask(query: NormalisedTrack) -> bool:
+            artist, title = query.search_artist, query.search_title
             info_or_error, tags_or_error = await asyncio.gather(
                 client.track_info(run.ctx, artist, title),
                 client.top_tags(run.ctx, artist, title),
@@ -339,13 +349,14 @@ class Waterfall:
                 raise tags_or_error
             info, tags = info_or_error, tags_or_error
             if info is None:
-                return
+                return False
             # autocorrect=1 may answer for another track: verify what came back.
-            match = self._matcher.best(run.query, [info], lambda t: (t.artist.name, t.name, None))
+            match = self._matcher.best(query, [info], lambda t: (t.artist.name, t.name, None))
             if match is not None:
                 run.found(Source.LASTFM, lastfm_findings(info, tags, match.score))
+            return match is not None
 
-        await run.guarded(Source.LASTFM, stage())
+        await run.guarded(Source.LASTFM, ask_with_fallback(run.identity, run.query, ask))
 
 
 def _describe_spotify(track: SpotifyTrack) -> tuple[str, str, int | None]:

@@ -24,7 +24,7 @@ from pydantic import BeforeValidator, Field, TypeAdapter
 
 from enrichment_server.deadline import Deadline
 from enrichment_server.domain import Source
-from enrichment_server.enrichment.matching import normalise
+from enrichment_server.enrichment.matching import MATCHER_VERSION, normalise
 from enrichment_server.enrichment.musical_key import MusicalKey, parse_key
 from enrichment_server.errors import Unauthenticated, UpstreamRejected, UpstreamUnavailable
 from enrichment_server.resilience.pipeline import CallContext, Lookup, TtlKind, UpstreamCaller
@@ -149,7 +149,10 @@ class GetSongBpmClient(EndpointSource):
 
     async def search(self, ctx: CallContext, artist: str, title: str) -> list[GsbSong]:
         """Songs titled ``title`` by (an artist sharing a name with) ``artist``; [] on a miss."""
-        lookup = Lookup(f"search:{artist.casefold()}|{title.casefold()}", TtlKind.SEARCH)
+        # The answer is filtered by the matcher's normaliser (``_same_artist``) before it is
+        # cached, so a newer matcher must not reuse it: the key carries its version.
+        key = f"search:m{MATCHER_VERSION}:{artist.casefold()}|{title.casefold()}"
+        lookup = Lookup(key, TtlKind.SEARCH)
         return await self._caller.lookup(
             ctx, lookup, SONGS, lambda d: self._search(d, artist, title), is_empty
         )

@@ -1,5 +1,5 @@
-"""``python -m tests.evaluation``: the same as ``python -m tests.evaluation.run``."""
+"""``python -m tests.evaluation``: the same as ``python -m tests.evaluation.report``."""
 
-from tests.evaluation.run import main
+from tests.evaluation.report import main
 
 raise SystemExit(main())

@@ -46,15 +46,14 @@ MINIMUMS = {category: 25 for category in QUOTAS} | {"absent": 50}
 _ASCII_FOLD = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "ß": "ss"})
 _NOISE = (
     "{title} (Original Mix)",
-    "{title} (Extended Mix)",
     "{title} [{label}]",
     "{title} - Original Mix",
     "{title} (Original Mix) [{label}]",
-    "{title} - Extended Mix",
-    "{title} (Extended Version)",
     "{title} (Album Version)",
     "{title} - Remastered",
 )
+"""Annotations that name the plain recording. "(Extended Mix)" is not noise: it names a
+separate recording (the ``extended`` category labels those rows by hand)."""
 _NEIGHBOURS = {
     "a": "qsz", "b": "vn", "c": "xv", "d": "sf", "e": "wr", "f": "dg", "g": "fh", "h": "gj",
     "i": "uo", "j": "hk", "k": "jl", "l": "k", "m": "n", "n": "bm", "o": "ip", "p": "o",

@@ -184,7 +184,7 @@ def test_empty_rows_score_zero() -> None:
         (
             "Artist",
             "Song (Pt. 2)",
-            NormalisedTrack(("artist",), "song part 2", "", "Artist", "Song (Pt. 2)"),
+            NormalisedTrack(("artist",), "song 2", "", "Artist", "Song (Pt. 2)"),
         ),
         (
             "The Chemical Brothers",
@@ -243,8 +243,8 @@ def test_featured_from_title_follows_credit() -> None:
 @pytest.mark.parametrize(
     ("title", "base_title"),
     [
-        ("Song (Part 1)", "song part 1"),
-        ("Song - Part 2", "song part 2"),
+        ("Song (Part 1)", "song 1"),
+        ("Song - Part 2", "song 2"),
         ("Intro (Interlude)", "intro interlude"),
         ("Feat of Clay", "feat of clay"),
     ],
