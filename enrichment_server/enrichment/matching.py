@@ -65,6 +65,7 @@ _DURATION_TOLERANCE = 0.15
 _DURATION_PENALTY_FACTOR = 0.75
 _REMIXER_MIN_SIMILARITY = 0.85
 _WHOLE_CREDIT_MIN_SIMILARITY = 0.9
+_SUBTITLE_DROPPED_FACTOR = 0.95
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,10 +123,19 @@ def _credited_as_remixer(query: NormalisedTrack) -> bool:
     return _similarity(" ".join(query.artists), by) >= _REMIXER_MIN_SIMILARITY
 
 
-def _title_score(query: str, candidate: str) -> float:
-    """Fuzzy base-title similarity; titles with different numbers ("Part 1"/"Part 2") clash."""
-    similarity = _similarity(query, candidate)
-    if _numbers(query) != _numbers(candidate):
+def _title_score(query: NormalisedTrack, candidate: NormalisedTrack) -> float:
+    """Fuzzy base-title similarity; titles with different numbers ("Part 1"/"Part 2",
+    "(100%)"/"(99%)") clash.
+
+    A row may drop the candidate's parenthesised subtitle ("Groovejet" for "Groovejet (If
+    This Ain't Love)") at a small cost; not the other way round: a subtitle only the row
+    has may be a version nobody lists ("(Romanthony's Unplugged)").
+    """
+    similarity = _similarity(query.base_title, candidate.base_title)
+    if candidate.short_title and not query.short_title:
+        shorter = _similarity(query.base_title, candidate.short_title)
+        similarity = max(similarity, _SUBTITLE_DROPPED_FACTOR * shorter)
+    if _numbers(query.base_title) != _numbers(candidate.base_title):
         similarity *= _NUMBER_MISMATCH_FACTOR
     return similarity
 
@@ -167,7 +177,7 @@ def score(
     artist = _artist_score(query, candidate)
     if _credited_as_remixer(query) and versions.agree(query.version, candidate.version):
         artist = max(artist, 1.0)
-    title = _title_score(query.base_title, candidate.base_title)
+    title = _title_score(query, candidate)
     combined = _ARTIST_WEIGHT * artist + _TITLE_WEIGHT * title
     result = min(combined, min(artist, title) + _WEAK_COMPONENT_MARGIN)
     result *= _version_factor(query, candidate, candidate_duration_ms)

@@ -42,6 +42,7 @@ _TITLE_FEAT = re.compile(r"\s(?:feat\.?|ft\.|featuring)\s+(.+)$", re.IGNORECASE)
 _GROUP = re.compile(r"\(([^()\[\]]*)\)|\[([^()\[\]]*)\]")
 _DASHES = re.compile(r"\s+[-–—]\s+")
 _MASHUP = re.compile(r"\s+(?:vs\.?|versus)\s+", re.IGNORECASE)
+_SUBTITLE = re.compile(r"\([^()]*\)")
 
 _PART_WORDS = frozenset({"part", "pt", "pts", "no", "nr", "number"})
 _NUMBER_WORDS = {
@@ -81,6 +82,9 @@ class NormalisedTrack:
     aliases: tuple[str, ...] = ()
     """Other names an artist of the credit goes by here: "Paul & Fritz Kalkbrenner" credits
     "paul kalkbrenner" (a shared surname written once)."""
+    short_title: str = ""
+    """The base title without a parenthesised subtitle ("groovejet" for "Groovejet (If This
+    Ain't Love)"), which tracklists often drop; "" when the title has none."""
 
 
 @dataclass(slots=True)
@@ -193,7 +197,9 @@ def fold_title(display: str) -> str:
         if word in _PART_WORDS and _number(following, after_part_word=True) is not None:
             continue  # the number after it says it all ("Caldera Part 2" = "Caldera 2")
         before = words[i - 1] if i else ""
-        number = _number(word, after_part_word=before in _PART_WORDS)
+        # A lone "I"/"V"/"X" closing a title is a part number too ("Caldera I").
+        last = i == len(words) - 1 and i > 0
+        number = _number(word, after_part_word=before in _PART_WORDS or last)
         out.append(number if number is not None else word)
     return " ".join(out)
 
@@ -235,4 +241,11 @@ def normalise(artist: str, title: str) -> NormalisedTrack:
         search_title=search_title,
         mashup=_is_mashup(parts.display),
         aliases=_shared_surnames([name for name in credited if name]),
+        short_title=_short_title(parts.display),
     )
+
+
+def _short_title(display: str) -> str:
+    """The folded title without parenthesised subtitles, or "" when it has none."""
+    short = _SUBTITLE.sub(" ", display)
+    return fold_title(short) if short != display else ""

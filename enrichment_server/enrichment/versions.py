@@ -27,7 +27,7 @@ _ORIGINAL = re.compile(
 _LAST_WORDS = frozenset(
     {"remix", "rmx", "edit", "dub", "rework", "bootleg", "vip", "mix", "version", "refix"}
     | {"flip", "reprise", "instrumental", "acapella", "acoustic", "live", "mixed", "remake"}
-    | {"mashup", "cut", "extended", "cappella", "acappella"}
+    | {"mashup", "cut", "extended", "cappella", "acappella", "unplugged", "session", "demo"}
 )
 _FIRST_WORDS = frozenset({"live", "vip", "extended"})
 _WHOLE = {
@@ -71,7 +71,7 @@ def classify(annotation: str, folded: str) -> tuple[str, str] | None:
         return "feat", feat.group(1)
     if not folded or _ORIGINAL.fullmatch(folded):
         return "original", ""
-    words = folded.split()
+    words = folded.replace("mash up", "mashup").split()
     if words[-1] in _LAST_WORDS or words[0] in _FIRST_WORDS or words[-1] == "rmx":
         return "version", _canonical(folded)
     return None

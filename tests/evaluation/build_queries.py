@@ -4,11 +4,13 @@
 
     .venv/bin/python -m tests.evaluation.build_queries
 
-Hand-written variants (``variants.py``) come first; seeded generators then add exact
-rows, accent-stripped rows, version-noise suffixes and keyboard typos. The same seed and
-catalogue always give the same file. Only records that Spotify lists under a unique
-(artist, title) are positives: an ``on_spotify=false`` record has no obtainable id, and
-the two "FISHER - Losing It" releases share artist and title, so either id would be right.
+Hand-written variants come first (``variants.py``, and ``dj_variants.py`` for the rows
+DJs really write: versions, parts, remixers as artists, collaborations, mashups); seeded
+generators then add exact rows, accent-stripped rows, version-noise suffixes and keyboard
+typos. The same seed and catalogue always give the same file. Only records that Spotify
+lists under a unique (artist, title) are positives: an ``on_spotify=false`` record has no
+obtainable id, and the two "FISHER - Losing It" releases share artist and title, so either
+id would be right.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from enrichment_sandbox.catalogue import CatalogueTrack, load_catalogue
-from tests.evaluation import variants
+from tests.evaluation import dj_variants, variants
 from tests.evaluation.variants import Row
 
 SEED = 20_260_214
@@ -37,6 +39,13 @@ QUOTAS = {
     "same_title": 0,
     "typos": 36,
     "absent": 0,
+    "extended": 0,
+    "versions": 0,
+    "parts": 0,
+    "remixer_artist": 0,
+    "collab": 0,
+    "case_punct": 0,
+    "mashup": 0,
 }
 """Rows per category, hand-written ones included (0: the hand-written list only)."""
 
@@ -176,6 +185,13 @@ _HAND: dict[str, list[Row]] = {
     "same_title": variants.SAME_TITLE,
     "typos": variants.TYPOS,
     "absent": variants.ABSENT,
+    "extended": dj_variants.EXTENDED,
+    "versions": dj_variants.VERSIONS,
+    "parts": dj_variants.PARTS,
+    "remixer_artist": dj_variants.REMIXER_ARTIST,
+    "collab": dj_variants.COLLAB,
+    "case_punct": dj_variants.CASE_PUNCT,
+    "mashup": dj_variants.MASHUP,
 }
 
 

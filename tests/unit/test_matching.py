@@ -184,7 +184,9 @@ def test_empty_rows_score_zero() -> None:
         (
             "Artist",
             "Song (Pt. 2)",
-            NormalisedTrack(("artist",), "song 2", "", "Artist", "Song (Pt. 2)"),
+            NormalisedTrack(
+                ("artist",), "song 2", "", "Artist", "Song (Pt. 2)", short_title="song"
+            ),
         ),
         (
             "The Chemical Brothers",

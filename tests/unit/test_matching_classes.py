@@ -275,3 +275,34 @@ def test_part_numbers_fold_to_digits() -> None:
     spellings = ["Caldera Part 2", "Caldera Pt. 2", "Caldera Pt 2", "Caldera (Part II)"]
     spellings += ["Caldera, Pt. Two", "Caldera No. 2", "Caldera II", "Caldera 2"]
     assert {normalise("A", title).base_title for title in spellings} == {"caldera 2"}
+
+
+@pytest.mark.parametrize(
+    ("query", "candidate", "expected"),
+    [
+        (("Spiller", "Groovejet"), ("Spiller", "Groovejet (If This Ain't Love)"), True),
+        (
+            ("Crystal Waters", "Gypsy Woman"),
+            ("Crystal Waters", "Gypsy Woman (She's Homeless)"),
+            True,
+        ),
+        # the row's own unknown bracket may be a version nobody lists: no dropping it
+        (
+            ("Daft Punk", "One More Time (Romanthony's Unplugged)"),
+            ("Daft Punk", "One More Time"),
+            False,
+        ),
+        # numbers inside a dropped subtitle still count
+        (("Duke Dumont", "Need U"), ("Duke Dumont", "Need U (100%)"), False),
+        (("Jean-Michel Jarre", "Oxygène"), ("Jean-Michel Jarre", "Oxygène (Part IV)"), False),
+    ],
+)
+def test_a_dropped_subtitle(query: Row, candidate: Row, expected: bool) -> None:
+    """Tracklists drop subtitles: the row may omit the candidate's, never add its own."""
+    assert _matches(query, candidate) is expected
+
+
+def test_a_lone_numeral_closing_a_title_is_a_part_number() -> None:
+    """ "Caldera I" is part 1, while "I Feel Love" keeps its word."""
+    assert normalise("Joris Voorn", "Caldera I").base_title == "caldera 1"
+    assert normalise("Donna Summer", "I Feel Love").base_title == "i feel love"
