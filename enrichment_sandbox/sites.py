@@ -8,12 +8,14 @@
 
 URL -> file: ``/a/b`` is ``<site>/a/b``, else ``<site>/a/b.html`` / ``.json``;
 ``/a/`` is ``<site>/a/index.html`` (or ``<site>/a.json``); a paging query parameter
-(``p``, ``page``, ``offset``, ``after``, ``pageToken``) picks ``<site>/a/b.<param><value>.json``
-first (``?p=2`` -> ``b.p2.json``, ``search.json?after=t3_x`` -> ``search.aftert3_x.json``).
-A GraphQL ``POST`` answers ``<path>/<operationName>[.<variables.id>].json``. A site with an
-API key answers 403 unless the request carries it as ``x-api-key`` header or as a ``key``
-/ ``client_id`` query parameter (YouTube, SoundCloud). ``BASE_URL_SETTINGS`` names the
-setting each site's spider reads its base URL from.
+(``p``, ``page``, ``offset``, ``after``, ``pageToken``, ``pos``) picks
+``<site>/a/b.<param><value>.json`` first (``?p=2`` -> ``b.p2.json``,
+``search.json?after=t3_x`` -> ``search.aftert3_x.json``). A form ``POST`` pages like a GET
+(1001tracklists' scroll ``/ajax/get_data.php`` with ``pos=2`` -> ``get_data.php.pos2.json``);
+a GraphQL ``POST`` answers ``<path>/<operationName>[.<variables.id>].json``. A site with
+an API key answers 403 unless the request carries it as ``x-api-key`` header or as a
+``key`` / ``client_id`` query parameter (YouTube, SoundCloud). ``BASE_URL_SETTINGS``
+names the setting each site's spider reads its base URL from.
 Used by the tests and by ``enrichment_sandbox.crawl_demo``; never by a real crawl.
 """
 
@@ -39,7 +41,7 @@ CONTENT_TYPES = {
     ".txt": "text/plain",
 }
 #: Query parameters that page through an API listing, in the order they are looked for.
-PAGING = ("p", "page", "offset", "after", "pageToken")
+PAGING = ("p", "page", "offset", "after", "pageToken", "pos")
 #: Query parameters that may carry a site's API key instead of the ``x-api-key`` header.
 KEY_PARAMS = ("key", "client_id")
 #: Fixture site -> the setting its spider reads the base URL from.
@@ -113,9 +115,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(url.path, url.query)
 
     def do_POST(self) -> None:
-        """A GraphQL POST: the file named by the operation (and its ``id`` variable)."""
+        """A form POST pages like a GET (its fields join the query); a GraphQL POST
+        answers the file named by the operation (and its ``id`` variable)."""
         url = urlsplit(self.path)
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
+            query = "&".join(part for part in (url.query, body.decode("latin-1")) if part)
+            self._answer(url.path, query)
+            return
         self._answer(url.path, url.query, _graphql_path(url.path, body))
 
     def _answer(self, path: str, query: str, file_path: str | None = None) -> None:

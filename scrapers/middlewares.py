@@ -43,7 +43,7 @@ class LoopbackOnlyMiddleware:
             raise NotConfigured
         return cls(crawler)
 
-    def process_request(self, request: Request, spider: Spider) -> Any:
+    def process_request(self, request: Request, spider: Spider | None = None) -> Any:
         """Let loopback requests through; refuse the rest."""
         if is_loopback(request.url):
             return None

@@ -15,7 +15,9 @@ SPIDER_MODULES = ["scrapers.spiders"]
 NEWSPIDER_MODULE = "scrapers.spiders"
 
 # Polite defaults: identify ourselves, obey robots.txt (API spiders switch it off for
-# their API host in custom_settings), adapt the pace to the server's latency.
+# their API host in custom_settings), adapt the pace to the server's latency. Each HTML
+# spider sets its site's own delay and concurrency in custom_settings (1001tracklists
+# 3 s, MixesDB 4 s, one request at a time); these are the floor for the rest.
 USER_AGENT = os.environ.get(
     "SCRAPERS_USER_AGENT",
     "tracklist-scrapers/0.1 (+https://github.com/metadata-enrichment; tracklist research bot)",
@@ -41,7 +43,12 @@ FEED_EXPORT_ENCODING = "utf-8"
 
 # SCRAPERS_LOOPBACK_ONLY=True (demo, tests) refuses any request off this machine.
 SCRAPERS_LOOPBACK_ONLY = False
-DOWNLOADER_MIDDLEWARES = {"scrapers.middlewares.LoopbackOnlyMiddleware": 50}
+# A block / captcha / challenge page stops the spider (scrapers.blocking); 580: it sees
+# responses before RetryMiddleware (550) retries a 429 or 503 into a deeper block.
+DOWNLOADER_MIDDLEWARES = {
+    "scrapers.middlewares.LoopbackOnlyMiddleware": 50,
+    "scrapers.blocking.BlockedPageMiddleware": 580,
+}
 
 # Every spider: enrich (thin client of the service), then persist.
 ITEM_PIPELINES = {

@@ -17,20 +17,36 @@ callbacks turns a page into ``setlist_items(...)``::
 
 The enrichment and persistence pipelines come from the project settings; a spider must
 not replace ``ITEM_PIPELINES`` (a test checks every spider).
+
+Politeness is per site, in each spider's ``custom_settings`` (``DOWNLOAD_DELAY``,
+``CONCURRENT_REQUESTS_PER_DOMAIN``, ``ROBOTSTXT_OBEY``); tests and the demo override them
+with ``-s`` for local fixture sites. The values in force are recorded in the crawl's
+stats (``politeness/...``). ``blocked_reason`` says what the site's block pages look like
+(``scrapers.blocking`` stops the spider at one); ``page(...)`` builds a request whose
+refusal by robots.txt is logged and counted (``robots/disallowed/<kind>``) instead of
+passing silently.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Any, ClassVar
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, ClassVar, Self
 from urllib.parse import urljoin
 
 import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+from twisted.python.failure import Failure
 
+from scrapers.blocking import challenge_reason
 from scrapers.items import SetlistItem, SetlistTrackItem, TrackItem
 from scrapers.parsing import TracklistEntry, format_cue, parse_tracklist
 
 __all__ = ["TracklistSpider"]
+
+logger = logging.getLogger(__name__)
 
 
 class TracklistSpider(scrapy.Spider):
@@ -40,6 +56,56 @@ class TracklistSpider(scrapy.Spider):
     base_url_setting: ClassVar[str] = ""
     #: The real site's base URL.
     default_base_url: ClassVar[str] = ""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        """The spider, recording its politeness settings in the stats when it opens."""
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.record_politeness, signal=signals.spider_opened)
+        return spider
+
+    def record_politeness(self) -> None:
+        """Write the politeness settings in force to the stats (``politeness/<setting>``)."""
+        stats = self.crawler.stats
+        if stats is None:
+            return
+        settings = self.settings
+        values = {
+            "download_delay": settings.getfloat("DOWNLOAD_DELAY"),
+            "randomize_download_delay": settings.getbool("RANDOMIZE_DOWNLOAD_DELAY"),
+            "concurrent_requests_per_domain": settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"),
+            "autothrottle_enabled": settings.getbool("AUTOTHROTTLE_ENABLED"),
+            "robotstxt_obey": settings.getbool("ROBOTSTXT_OBEY"),
+        }
+        for name, value in values.items():
+            stats.set_value(f"politeness/{name}", value)
+
+    def blocked_reason(self, response: Response) -> str | None:
+        """Why ``response`` is a block or challenge page, not content (None: content)."""
+        return challenge_reason(response)
+
+    def page(
+        self, url: str, callback: Callable[..., Any], kind: str, **kwargs: Any
+    ) -> scrapy.Request:
+        """A request for one ``kind`` of page whose refusal (robots.txt...) is reported."""
+        meta = {"page_kind": kind, **kwargs.pop("meta", {})}
+        return scrapy.Request(url, callback=callback, errback=self.not_fetched, meta=meta, **kwargs)
+
+    def not_fetched(self, failure: Failure) -> None:
+        """Errback: say which page was not fetched and why (robots.txt, block, error)."""
+        request = getattr(failure, "request", None)
+        kind = request.meta.get("page_kind", "page") if request is not None else "page"
+        url = request.url if request is not None else "?"
+        message = str(failure.value)
+        stats = self.crawler.stats
+        if "robots.txt" in message:
+            if stats is not None:
+                stats.inc_value(f"robots/disallowed/{kind}")
+            logger.warning(
+                "%s: robots.txt disallows %s pages, not fetched: %s", self.name, kind, url
+            )
+        else:
+            logger.warning("%s: %s page not fetched (%s): %s", self.name, kind, message, url)
 
     @property
     def base_url(self) -> str:

@@ -25,6 +25,13 @@ class MixesDbSpider(TracklistSpider):
     name = "mixesdb"
     base_url_setting = "MIXESDB_BASE_URL"
     default_base_url = "https://www.mixesdb.com"
+    # MixesDB's robots.txt asks for a crawl delay of 4 s.
+    custom_settings = {  # noqa: RUF012 - Scrapy's own class attribute
+        "DOWNLOAD_DELAY": 4.0,
+        "RANDOMIZE_DOWNLOAD_DELAY": False,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+        "AUTOTHROTTLE_START_DELAY": 4.0,
+    }
 
     async def start(self) -> AsyncIterator[Any]:
         """One category page per configured category."""

@@ -32,7 +32,7 @@ def test_the_guard_refuses_real_sites_and_counts_them() -> None:
     crawler = get_crawler(settings_dict={"SCRAPERS_LOOPBACK_ONLY": True})
     assert crawler.stats is not None
     guard = LoopbackOnlyMiddleware.from_crawler(crawler)
-    assert guard.process_request(Request("http://127.0.0.1:9/a"), None) is None  # type: ignore[arg-type]
+    assert guard.process_request(Request("http://127.0.0.1:9/a")) is None
     with pytest.raises(IgnoreRequest):
-        guard.process_request(Request("https://www.reddit.com/r/x.json"), None)  # type: ignore[arg-type]
+        guard.process_request(Request("https://www.reddit.com/r/x.json"))
     assert crawler.stats.get_value("loopback_only/refused") == 1

@@ -70,29 +70,6 @@ def _html(path: str, url: str) -> HtmlResponse:
     return HtmlResponse(url, body=(FIXTURES / path).read_bytes(), request=Request(url))
 
 
-def test_1001tracklists_page() -> None:
-    """The tracklist page yields its setlist, 20 known tracks and the w/ and cue details."""
-    spider = _spider("1001tracklists")
-    path = "1001tracklists/tracklist/2m7xk1/eric-prydz-creamfields-united-kingdom-2019-08-24.html"
-    items = list(spider.parse_tracklist(_html(path, "https://www.1001tracklists.com/x.html")))
-    setlist = items[0]
-    assert isinstance(setlist, SetlistItem)
-    assert setlist["setlist_id"] == "1001tracklists:2m7xk1"
-    assert setlist["date"] == "2019-08-24"
-    assert setlist["track_count"] == 20
-    links = [item for item in items if isinstance(item, SetlistTrackItem)]
-    tracks = [item for item in items if isinstance(item, TrackItem)]
-    assert len(links) == len(tracks) == 20
-    assert (tracks[0]["artist_name"], tracks[0]["track_title"], tracks[0]["label"]) == (
-        "Eric Prydz",
-        "Opus",
-        "PRYDA",
-    )
-    assert links[1]["cue_time"] == "0:04:31"
-    assert links[2]["mashup"] is True
-    assert tracks[3]["featured_artists"] == ["POLIÇA"]
-
-
 def test_mixesdb_page() -> None:
     """The MediaWiki page's ordered list after "Tracklist" is read with minute cues."""
     spider = _spider("mixesdb")
