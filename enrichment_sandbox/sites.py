@@ -115,15 +115,15 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(url.path, url.query)
 
     def do_POST(self) -> None:
-        """A form POST pages like a GET (its fields join the query); a GraphQL POST
-        answers the file named by the operation (and its ``id`` variable)."""
+        """A GraphQL (JSON) POST answers the file named by the operation (and its ``id``
+        variable); a form POST pages like a GET (its fields join the query)."""
         url = urlsplit(self.path)
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
-            query = "&".join(part for part in (url.query, body.decode("latin-1")) if part)
-            self._answer(url.path, query)
+        if body.lstrip().startswith(b"{"):
+            self._answer(url.path, url.query, _graphql_path(url.path, body))
             return
-        self._answer(url.path, url.query, _graphql_path(url.path, body))
+        query = "&".join(part for part in (url.query, body.decode("latin-1")) if part)
+        self._answer(url.path, query)
 
     def _answer(self, path: str, query: str, file_path: str | None = None) -> None:
         """Log the request, check the API key, send the file (or 404)."""
