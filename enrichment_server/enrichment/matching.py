@@ -11,10 +11,11 @@ Two documented decisions:
 
 * An "(Extended Mix)" row matches the extended recording when the upstream has one. When
   only the plain title comes back, it falls back to it with a lower score
-  (``EXTENDED_FALLBACK_FACTOR``) if the plain recording is at least
-  ``EXTENDED_MIN_MS`` long (on many dance labels the plain title *is* the full-length
-  mix; a ~3 minute plain title is the radio edit, a different recording). A listed
-  extended mix always outscores that fallback.
+  (``VERSION_FALLBACK_FACTOR``) if the plain recording is at least ``EXTENDED_MIN_MS``
+  long (on many dance labels the plain title *is* the full-length mix; a ~3 minute plain
+  title is the radio edit, a different recording). Symmetrically, a "(Radio Edit)" row
+  falls back to a plain recording known to be shorter than that (the single cut). A
+  listed extended mix or radio edit always outscores its fallback.
 * "Lane 8 - Innerbloom (Lane 8 Remix)": when the row's artists are the remixer named in
   its version, the artist credit is not compared (Spotify often credits only the
   original artist on a remix); title and remix credit must still agree.
@@ -50,10 +51,11 @@ so results remembered under an older matcher are not served again."""
 DEFAULT_THRESHOLD = 0.82
 """Minimum score for a candidate to be accepted by ``Matcher``."""
 
-EXTENDED_FALLBACK_FACTOR = 0.92
-"""Score factor of a plain recording offered for an "(Extended Mix)" row."""
+VERSION_FALLBACK_FACTOR = 0.92
+"""Score factor of a plain recording offered for an "(Extended Mix)" or "(Radio Edit)" row."""
 EXTENDED_MIN_MS = 270_000
 """A plain recording shorter than 4:30 is a radio/single cut, not the extended mix."""
+_RADIO_EDIT = "radio edit"
 
 _ARTIST_WEIGHT = 0.5
 _TITLE_WEIGHT = 0.5
@@ -148,12 +150,17 @@ def _numbers(text: str) -> frozenset[str]:
 def _version_factor(
     query: NormalisedTrack, candidate: NormalisedTrack, candidate_ms: int | None
 ) -> float:
-    """1 when the versions agree; the extended-mix fallback factor; else the mismatch one."""
+    """1 when the versions agree; the fallback factor when a plain recording of the right
+    length stands for an extended mix or a radio edit; else the mismatch factor."""
     if versions.agree(query.version, candidate.version):
         return 1.0
-    long_enough = candidate_ms is None or candidate_ms <= 0 or candidate_ms >= EXTENDED_MIN_MS
-    if query.version == versions.EXTENDED and not candidate.version and long_enough:
-        return EXTENDED_FALLBACK_FACTOR
+    if candidate.version:
+        return _VERSION_MISMATCH_FACTOR
+    length = candidate_ms if candidate_ms is not None and candidate_ms > 0 else None
+    if query.version == versions.EXTENDED and (length is None or length >= EXTENDED_MIN_MS):
+        return VERSION_FALLBACK_FACTOR
+    if query.version == _RADIO_EDIT and length is not None and length < EXTENDED_MIN_MS:
+        return VERSION_FALLBACK_FACTOR
     return _VERSION_MISMATCH_FACTOR
 
 

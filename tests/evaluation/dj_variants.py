@@ -65,6 +65,10 @@ EXTENDED: list[Row] = [
     ("Dom Dolla", "Saving Up", ("Dom Dolla", "Saving Up")),
     ("Duke Dumont", "Ocean Drive (Original Mix)", ("Duke Dumont", "Ocean Drive")),
     ("Tiësto", "The Business", ("Tiësto", "The Business")),
+    # No radio edit listed beside the extended mix: the ~3 minute plain title is the cut.
+    ("Meduza feat. Goodboys", "Piece of Your Heart (Radio Edit)", _MEDUZA),
+    ("Lost Frequencies", "Are You with Me (Radio Edit)", ("Lost Frequencies", "Are You with Me")),
+    ("Joel Corry x MNEK", "Head & Heart - Radio Edit", _HEAD),
     # No extended mix listed, but the plain title is full length: it is the extended one.
     ("Eric Prydz", "Opus (Extended Mix)", ("Eric Prydz", "Opus")),
     ("Avicii", "Levels (Extended Mix)", ("Avicii", "Levels")),
@@ -86,10 +90,11 @@ EXTENDED: list[Row] = [
     ("Calvin Harris", "Feel So Close (Extended Mix)", None),
     ("Swedish House Mafia", "One (Extended Mix)", None),
     ("Armin van Buuren", "Blah Blah Blah (Extended Mix)", None),
-    ("Lost Frequencies", "Are You with Me (Radio Edit)", None),
+    ("Eric Prydz", "Generate (Radio Edit)", None),
+    ("Kölsch", "Grey (Radio Edit)", None),
+    ("deadmau5", "Faxing Berlin (Radio Edit)", None),
     # Listed elsewhere but not on Spotify: its radio-length plain title is not the answer.
     ("Armin van Buuren feat. Trevor Guthrie", "This Is What It Feels Like (Extended Mix)", None),
-    ("Meduza feat. Goodboys", "Piece of Your Heart (Radio Edit)", None),
     ("John Summit & Hayla", "Where You Are (Club Mix)", None),
 ]
 

@@ -247,6 +247,30 @@ def test_extended_row_falls_back_to_a_full_length_plain_title(
     )
 
 
+@pytest.mark.parametrize(
+    ("plain_ms", "expected"),
+    [(152_000, True), (EXTENDED_MIN_MS - 1, True), (EXTENDED_MIN_MS, False), (None, False)],
+)
+def test_radio_edit_row_falls_back_to_a_single_length_plain_title(
+    plain_ms: int | None, expected: bool
+) -> None:
+    """Alone, a plain title is the radio edit only when it is known to be single length."""
+    row, plain = ("Meduza", "Piece of Your Heart (Radio Edit)"), ("Meduza", "Piece of Your Heart")
+    assert _matches(row, plain, plain_ms) is expected
+
+
+def test_radio_edit_row_prefers_a_listed_radio_edit_and_never_takes_the_extended_mix() -> None:
+    """A listed radio edit beats the short plain title; the extended mix is never the edit."""
+    plain: Candidate = ("Avicii", "Levels", 199_000)
+    extended: Candidate = ("Avicii", "Levels - Extended Mix", 338_000)
+    edit: Candidate = ("Avicii", "Levels - Radio Edit", 199_000)
+    query = normalise("Avicii", "Levels (Radio Edit)")
+    best = Matcher().best(query, [plain, extended, edit], _describe)
+    assert best is not None
+    assert best.candidate is edit
+    assert Matcher().best(query, [extended], _describe) is None
+
+
 def test_extended_fallback_scores_below_a_listed_extended_mix() -> None:
     """The fallback carries a lower confidence than the extended recording itself."""
     query = normalise("Eric Prydz", "Opus (Extended Mix)")
