@@ -6,13 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from scrapy.http import HtmlResponse, Request, TextResponse
+from scrapy.http import Request, TextResponse
 from scrapy.settings import Settings
 from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.test import get_crawler
 
 from scrapers import settings as project_settings
-from scrapers.items import SetlistItem, SetlistTrackItem, TrackItem
+from scrapers.items import SetlistItem
 from scrapers.spiders.base import TracklistSpider
 from scrapers.spiders.setlistfm import song_line
 
@@ -63,25 +63,6 @@ def _spider(name: str) -> Any:
     """A spider instance bound to a crawler with the project settings."""
     crawler = get_crawler(_loader().load(name), {"SETLISTFM_API_KEY": "k"})
     return crawler.spidercls.from_crawler(crawler)
-
-
-def _html(path: str, url: str) -> HtmlResponse:
-    """A fixture page as a response for ``url``."""
-    return HtmlResponse(url, body=(FIXTURES / path).read_bytes(), request=Request(url))
-
-
-def test_mixesdb_page() -> None:
-    """The MediaWiki page's ordered list after "Tracklist" is read with minute cues."""
-    spider = _spider("mixesdb")
-    path = "mixesdb/w/2016-03-26_-_Eric_Prydz_@_Ultra_Music_Festival,_Miami"
-    items = list(spider.parse_mix(_html(path, "https://www.mixesdb.com/w/x")))
-    setlist, links = items[0], [i for i in items if isinstance(i, SetlistTrackItem)]
-    assert setlist["setlist_id"] == "mixesdb:512201"
-    assert setlist["dj_name"] == "Eric Prydz"
-    assert len(links) == 11  # 11 lines, "? - ?" skipped, one "vs." mashup of two tracks
-    assert links[3]["cue_seconds"] == 11 * 60
-    tracks = [i for i in items if isinstance(i, TrackItem)]
-    assert tracks[3]["artist_name"] == "Cirez D"  # a wiki link inside the line
 
 
 def test_setlistfm_songs() -> None:
