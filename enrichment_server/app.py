@@ -24,6 +24,7 @@ from enrichment_client.pb.enrichment.v1 import admin_pb2_grpc as admin_grpc
 from enrichment_client.pb.enrichment.v1 import enrichment_pb2_grpc as pb_grpc
 from enrichment_server.api.admin import AdminServicer
 from enrichment_server.api.health import SERVICE_NAME, Health
+from enrichment_server.api.http import HttpBackends, serve_http
 from enrichment_server.api.servicer import EnrichmentServicer, ServicerOptions
 from enrichment_server.cache.memory import MemoryCache
 from enrichment_server.cache.redis import RedisCache
@@ -43,7 +44,7 @@ from enrichment_server.sources.http import AiohttpTransport, Transport, close_qu
 from enrichment_server.store import Backoff, MaskedCredential, Store
 from enrichment_server.telemetry.http_spans import TracingTransport
 from enrichment_server.telemetry.interceptor import MetricsObserver, ObservingInterceptor
-from enrichment_server.telemetry.metrics import Metrics, serve_metrics
+from enrichment_server.telemetry.metrics import Metrics
 from enrichment_server.telemetry.tracing import TracingObserver, build_tracer_provider
 from enrichment_server.wiring import Shared, build_sources, server_credentials
 from enrichment_server.workers.dlq import DeadLetterWorker
@@ -72,7 +73,7 @@ class App:
         )
         self.health = Health()
         self.port = 0
-        self.metrics_port = 0
+        self.http_port = 0
         self.shared: Shared | None = None
         self.store: Store | None = None
         self.waterfall: Waterfall | None = None
@@ -80,6 +81,7 @@ class App:
         self._stack = AsyncExitStack()
         self._server: grpc.aio.Server | None = None
         self._servicer: EnrichmentServicer | None = None
+        self._admin: AdminServicer | None = None
         self._recorder: ThreadedRecorder | None = None
         self._stop_workers = asyncio.Event()
         self._workers: list[asyncio.Task[None]] = []
@@ -99,7 +101,7 @@ class App:
         log.info(
             "server_started",
             port=self.port,
-            metrics_port=self.metrics_port,
+            http_port=self.http_port,
             sources=[str(s) for s in shared.registry.sources],
             cache="redis" if shared.redis is not None else "memory",
             database=self.settings.database_url.partition("://")[0],
@@ -135,19 +137,35 @@ class App:
             stack.push_async_callback(self._recorder.close)
         self._server = self._build_server(shared, store, waterfall, credentials)
         await self._server.start()
-        if settings.metrics_enabled:
-            await self._serve_metrics(shared.metrics)
+        await self._serve_http(shared, store)
         return shared, store, waterfall, credentials
 
-    async def _serve_metrics(self, metrics: Metrics) -> None:
+    @property
+    def metrics_port(self) -> int:
+        """The HTTP port (it was the metrics port; the old name stays for callers)."""
+        return self.http_port
+
+    async def _serve_http(self, shared: Shared, store: Store) -> None:
+        """The HTTP port (``api/http.py``) over the same servicers the gRPC server uses."""
         settings = self.settings
+        assert self._servicer is not None
+        assert self._admin is not None
+        backends = HttpBackends(
+            settings=settings,
+            metrics=shared.metrics,
+            tracer=shared.tracer,
+            health=self.health,
+            store=store,
+            breakers=shared.registry,
+            enrich=self._servicer,
+            admin=self._admin,
+            cache_backend="redis" if shared.redis is not None else "memory",
+        )
         try:
-            runner, self.metrics_port = await serve_metrics(
-                metrics, settings.metrics_host, settings.metrics_port
-            )
+            runner, self.http_port = await serve_http(backends)
         except OSError as exc:
-            address = f"{settings.metrics_host}:{settings.metrics_port}"
-            raise StartupError(f"cannot serve metrics on {address}: {exc.strerror}") from exc
+            address = f"{settings.http_host}:{settings.http_port}"
+            raise StartupError(f"cannot serve HTTP on {address}: {exc.strerror}") from exc
         self._stack.push_async_callback(runner.cleanup)
 
     def _build_waterfall(
@@ -217,7 +235,7 @@ class App:
         options = ServicerOptions(settings.default_deadline_s, settings.batch_concurrency)
         self._servicer = EnrichmentServicer(waterfall, options, shared.metrics, self._recorder)
         pb_grpc.add_EnrichmentServiceServicer_to_server(self._servicer, server)
-        admin = AdminServicer(
+        self._admin = admin = AdminServicer(
             shared.registry,
             settings.admin_token.get_secret_value(),
             store,

@@ -28,6 +28,7 @@ from enrichment_server.enrichment.merge import with_overrides
 from enrichment_server.sections import (
     BreakerSettings,
     CacheSettings,
+    HttpSettings,
     RetrySettings,
     SourceSettings,
     StoreSettings,
@@ -70,8 +71,22 @@ class Settings(BaseSettings):
         description="OTEL_EXPORTER_OTLP_ENDPOINT: OTLP/HTTP collector (empty: no export).",
     )
     metrics_enabled: bool = Field(True, description="Serve Prometheus /metrics.")
-    metrics_host: str = Field(ALL_INTERFACES, description="Interface of the metrics port.")
-    metrics_port: int = Field(9090, ge=0, le=65535, description="Metrics port (0: a free port).")
+    # The HTTP port was the metrics port: its old variable names keep working.
+    http_host: str = Field(
+        ALL_INTERFACES,
+        validation_alias=AliasChoices("ENRICHMENT_HTTP_HOST", "ENRICHMENT_METRICS_HOST"),
+        description="Interface of the HTTP port (alias ENRICHMENT_METRICS_HOST).",
+    )
+    http_port: int = Field(
+        9090,
+        ge=0,
+        le=65535,
+        validation_alias=AliasChoices("ENRICHMENT_HTTP_PORT", "ENRICHMENT_METRICS_PORT"),
+        description="HTTP port: metrics, seed endpoints, console (alias ENRICHMENT_METRICS_PORT).",
+    )
+    console_session_s: float = Field(
+        28800.0, gt=0, le=7 * 86400, description="A console sign-in lasts this long."
+    )
     grace_period_s: float = Field(10.0, gt=0, le=300, description="SIGTERM grace for RPCs.")
     drain_s: float = Field(
         0.0, ge=0, le=120, description="NOT_SERVING, still serving, before the grace period."
@@ -324,14 +339,17 @@ class Settings(BaseSettings):
         )
 
     @property
+    def http(self) -> HttpSettings:
+        """The HTTP port's section."""
+        return HttpSettings(self.http_host, self.http_port, self.console_session_s)
+
+    @property
     def telemetry(self) -> TelemetrySettings:
-        """The telemetry section: traces, metrics port, logs."""
+        """The telemetry section: traces, metrics, logs."""
         return TelemetrySettings(
             trace_sample_ratio=self.trace_sample_ratio,
             otlp_endpoint=self.otlp_endpoint,
             metrics_enabled=self.metrics_enabled,
-            metrics_host=self.metrics_host,
-            metrics_port=self.metrics_port,
             log_level=self.log_level,
             log_format=self.log_format,
         )

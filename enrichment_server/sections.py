@@ -92,13 +92,20 @@ class StoreSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class HttpSettings:
+    """The HTTP port's section: /metrics, the seed's endpoints and the console."""
+
+    host: str
+    port: int
+    console_session_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class TelemetrySettings:
     """The telemetry section."""
 
     trace_sample_ratio: float
     otlp_endpoint: str
     metrics_enabled: bool
-    metrics_host: str
-    metrics_port: int
     log_level: str
     log_format: str

@@ -16,3 +16,15 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# The console's browser tests (tests/browser/) drive Debian's chromium through PyPI playwright
+# (executable_path=/usr/bin/chromium); `playwright install` downloads browsers and cannot run
+# offline, so the browser comes from apt. jq: the seed's curl recipes pipe through it.
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v jq >/dev/null 2>&1 || missing+=(jq)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing ${missing[*]} with apt"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "chromium: $(chromium --version 2>/dev/null | head -1)"

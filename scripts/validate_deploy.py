@@ -135,8 +135,10 @@ def scraper_variables() -> set[str]:
 
 
 def readme_variables() -> set[str]:
-    """The variables of the README's configuration table."""
-    return set(re.findall(r"^\| `([A-Z][A-Z0-9_]+)` \|", README.read_text("utf-8"), re.M))
+    """The variables of the README's configuration table, with the aliases rows name."""
+    text = README.read_text("utf-8")
+    names = set(re.findall(r"^\| `([A-Z][A-Z0-9_]+)` \|", text, re.M))
+    return names | set(re.findall(r"^\| `[A-Z0-9_]+` \|.*\(alias ([A-Z][A-Z0-9_]+)", text, re.M))
 
 
 def _normalise(name: str) -> str:

@@ -24,9 +24,12 @@ class Health:
 
     def __init__(self) -> None:
         self.servicer = health_aio.HealthServicer()
+        self.is_serving = False
+        """True between the start and the beginning of a graceful shutdown."""
 
     async def serving(self) -> None:
         """Report every name SERVING (the server is started)."""
+        self.is_serving = True
         for name in SERVED_NAMES:
             await self.servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
 
@@ -39,4 +42,5 @@ class Health:
 
     async def shutting_down(self) -> None:
         """Report every name NOT_SERVING, for good (a graceful shutdown began)."""
+        self.is_serving = False
         await self.servicer.enter_graceful_shutdown()

@@ -109,6 +109,10 @@ class Track(Base):
     pitch_class: Mapped[int | None] = mapped_column(sa.SmallInteger)
     major: Mapped[bool | None] = mapped_column(sa.Boolean)
     musical_key: Mapped[str | None] = mapped_column(sa.String(32))
+    # The seed's name for the same value (its SQL reads ``key``): generated, never written.
+    seed_key: Mapped[str | None] = mapped_column(
+        "key", sa.String(32), sa.Computed("musical_key", persisted=True)
+    )
     camelot_key: Mapped[str | None] = mapped_column(sa.String(8))
     open_key: Mapped[str | None] = mapped_column(sa.String(8))
     energy: Mapped[float | None] = mapped_column(sa.Float)

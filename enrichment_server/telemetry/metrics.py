@@ -1,7 +1,7 @@
 """Prometheus metrics, with the names operators already know from the seed.
 
 One ``Metrics`` object per server, on its own ``CollectorRegistry`` (no module-level
-globals), exposed over HTTP by ``serve_metrics``:
+globals), exposed by ``exposition`` on the HTTP port (``api/http.py``):
 
 * ``enrichment_tasks_total{status}``, ``enrichment_task_duration_seconds``
 * ``enrichment_cache_hits_total{source}`` / ``enrichment_cache_misses_total{source}``: upstream
@@ -14,11 +14,12 @@ globals), exposed over HTTP by ``serve_metrics``:
 * ``enrichment_dlq_depth{state}`` (set by the DLQ worker)
 * ``grpc_server_started_total``, ``grpc_server_handled_total{grpc_code}``,
   ``grpc_server_handling_seconds`` (go-grpc-prometheus names; see ``interceptor.py``)
+* ``http_server_requests_total{method,route,code}``, ``http_server_request_duration_seconds``
+  for the HTTP port (route templates, never raw paths: ids must not become labels)
 """
 
 from __future__ import annotations
 
-from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -106,6 +107,24 @@ class Metrics:
             buckets=_LATENCY_BUCKETS,
             registry=r,
         )
+        self.http_requests = Counter(
+            "http_server_requests",
+            "HTTP requests on the service's port, by route template and status code.",
+            ["method", "route", "code"],
+            registry=r,
+        )
+        self.http_seconds = Histogram(
+            "http_server_request_duration_seconds",
+            "HTTP request handling time.",
+            ["method", "route"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+
+    def http_request(self, method: str, route: str, code: int, duration_s: float) -> None:
+        """Count one HTTP request on the service's port and observe its handling time."""
+        self.http_requests.labels(method, route, str(code)).inc()
+        self.http_seconds.labels(method, route).observe(duration_s)
 
     def cache_lookup(self, source: str, hit: bool) -> None:
         """Count a cache hit or miss."""
@@ -158,20 +177,6 @@ class Metrics:
         self.dlq_depth.labels("parked").set(parked)
 
 
-async def serve_metrics(metrics: Metrics, host: str, port: int) -> tuple[web.AppRunner, int]:
-    """Serve ``/metrics`` on ``host:port`` (0 = a free port); return the runner and port."""
-
-    async def scrape(request: web.Request) -> web.Response:
-        body = generate_latest(metrics.registry)
-        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
-
-    app = web.Application()
-    app.router.add_get("/metrics", scrape)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    server = site._server  # aiohttp exposes the bound port only through the server
-    sockets = getattr(server, "sockets", None) or []
-    bound = int(sockets[0].getsockname()[1]) if sockets else port
-    return runner, bound
+def exposition(metrics: Metrics) -> tuple[bytes, str]:
+    """The text exposition of every metric and its content type (for ``GET /metrics``)."""
+    return generate_latest(metrics.registry), CONTENT_TYPE_LATEST

@@ -34,8 +34,8 @@ def sandbox_settings(sandbox: Sandbox, **overrides: object) -> Settings:
         "retry_cap_s": 0.05,
         "default_deadline_s": 5.0,
         "grace_period_s": 1.0,
-        "metrics_host": "127.0.0.1",
-        "metrics_port": 0,
+        "http_host": "127.0.0.1",
+        "http_port": 0,
     }
     return load_settings(**(values | overrides))
 

@@ -68,7 +68,7 @@ async def test_migrate_is_idempotent(empty_url: str) -> None:
     async with engine.connect() as conn:
         version = (await conn.execute(sa.text("SELECT version_num FROM alembic_version"))).all()
     await engine.dispose()
-    assert version == [("0001",)]
+    assert version == [("0002",)]
 
 
 async def test_schema_comparison_notices_a_model_change(empty_url: str) -> None:
