@@ -21,17 +21,21 @@ from enrichment_client.errors import (
     ServiceUnavailable,
 )
 from enrichment_client.pb.enrichment.v1 import enrichment_pb2 as pb
+from enrichment_client.priority import LOCAL_REFUSALS, Priority, refused_locally
 
 __all__ = [
+    "LOCAL_REFUSALS",
     "DeadlineExceeded",
     "EnrichmentClient",
     "EnrichmentClientError",
     "FieldViolation",
     "InvalidArgument",
+    "Priority",
     "ServiceUnavailable",
     "TlsConfig",
     "make_request",
     "normalise_target",
     "open_channel",
     "pb",
+    "refused_locally",
 ]

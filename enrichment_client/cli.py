@@ -28,6 +28,7 @@ from enrichment_client.admin_cli import COMMANDS as ADMIN_COMMANDS
 from enrichment_client.admin_cli import add_commands
 from enrichment_client.client import EnrichmentClient, TlsConfig, normalise_target, open_channel
 from enrichment_client.errors import EnrichmentClientError, InvalidArgument
+from enrichment_client.priority import Priority
 
 _EXIT = {
     "INVALID_ARGUMENT": 3,
@@ -59,6 +60,13 @@ def _parser() -> argparse.ArgumentParser:
     enrich.add_argument("--isrc")
     enrich.add_argument("--musicbrainz-id")
     enrich.add_argument("--force-refresh", action="store_true")
+    enrich.add_argument(
+        "--priority",
+        type=Priority.parse,
+        default=None,
+        metavar="{interactive,bulk,background}",
+        help="who gets scarce upstream quota first (default: interactive)",
+    )
     health = commands.add_parser("health", help="grpc.health.v1 Check")
     health.add_argument("--service", default="", help='"", liveness, readiness, ...')
     parser.add_argument(
@@ -88,6 +96,7 @@ async def _enrich(args: argparse.Namespace) -> str:
             isrc=args.isrc,
             musicbrainz_id=args.musicbrainz_id,
             force_refresh=args.force_refresh,
+            priority=args.priority,
         )
     return json_format.MessageToJson(response, preserving_proto_field_name=True)
 

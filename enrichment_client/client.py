@@ -13,6 +13,7 @@ import grpc
 from enrichment_client.errors import ServiceUnavailable, translate
 from enrichment_client.pb.enrichment.v1 import enrichment_pb2 as pb
 from enrichment_client.pb.enrichment.v1 import enrichment_pb2_grpc as pb_grpc
+from enrichment_client.priority import Priority
 
 DEFAULT_TIMEOUT_S = 30.0
 
@@ -53,11 +54,14 @@ def make_request(
     isrc: str | None = None,
     musicbrainz_id: str | None = None,
     force_refresh: bool = False,
+    priority: Priority | None = None,
 ) -> pb.EnrichRequest:
-    """An ``EnrichRequest``; None leaves an optional identifier unset."""
+    """An ``EnrichRequest``; None leaves an optional identifier (or the priority) unset."""
     request = pb.EnrichRequest(
         track_id=track_id, artist_name=artist, track_title=title, force_refresh=force_refresh
     )
+    if priority is not None:
+        request.priority = pb.Priority.ValueType(priority.value)
     if spotify_id is not None:
         request.existing_spotify_id = spotify_id
     if isrc is not None:
@@ -141,9 +145,13 @@ class EnrichmentClient:
         isrc: str | None = None,
         musicbrainz_id: str | None = None,
         force_refresh: bool = False,
+        priority: Priority | None = None,
         timeout_s: float | None = None,
     ) -> pb.EnrichResponse:
-        """Enrich one track; raises ``InvalidArgument`` (with every bad field) on bad input."""
+        """Enrich one track; raises ``InvalidArgument`` (with every bad field) on bad input.
+
+        ``priority`` (default: interactive) decides who gets scarce upstream quota first.
+        """
         request = make_request(
             artist,
             title,
@@ -152,6 +160,7 @@ class EnrichmentClient:
             isrc=isrc,
             musicbrainz_id=musicbrainz_id,
             force_refresh=force_refresh,
+            priority=priority,
         )
         return await self.enrich_request(request, timeout_s=timeout_s)
 

@@ -31,6 +31,14 @@ class Status(enum.StrEnum):
         return self in (Status.PARTIAL, Status.FAILED)
 
 
+class Priority(enum.IntEnum):
+    """Who waits for a piece of work; also its rate-limiter lane (lower value served first)."""
+
+    INTERACTIVE = 0
+    BULK = 1
+    BACKGROUND = 2
+
+
 class ErrorKind(enum.StrEnum):
     """Why a source could not contribute (mirrors the proto's ErrorCode)."""
 
@@ -42,6 +50,13 @@ class ErrorKind(enum.StrEnum):
     UNAUTHENTICATED = "unauthenticated"
     CIRCUIT_OPEN = "circuit_open"
     REJECTED = "rejected"
+    LOCAL_RATE_LIMIT = "local_rate_limit"
+
+    @property
+    def ours(self) -> bool:
+        """A refusal by this service (its limiter or breaker), not an upstream failure:
+        the upstream was not called, so a retry queue must not count it as an attempt."""
+        return self in (ErrorKind.LOCAL_RATE_LIMIT, ErrorKind.CIRCUIT_OPEN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +70,7 @@ class EnrichmentRequest:
     isrc: str | None = None
     musicbrainz_id: str | None = None
     force_refresh: bool = False
+    priority: Priority = Priority.INTERACTIVE
 
 
 @dataclass(frozen=True, slots=True)

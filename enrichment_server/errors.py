@@ -7,7 +7,7 @@
     └── UpstreamError               one source failed; becomes a SourceFailure, never an RPC error
         ├── UpstreamUnavailable     5xx, connection errors, "try again" bodies   (retriable)
         │   ├── RateLimited         429 / MusicBrainz 503 throttling; has retry_after
-        │   │   └── ClientThrottled our limiter has no slot before the deadline
+        │   │   └── ClientThrottled our own limiter had no slot before the deadline
         │   ├── MalformedResponse   a body we cannot parse                       (retriable)
         │   └── DeadlineExceeded    the caller's deadline ran out                (retriable)
         ├── QuotaExceeded           quota exhausted: retriable later, never within the call
@@ -79,8 +79,10 @@ class RateLimited(UpstreamUnavailable):
 
 
 class ClientThrottled(RateLimited):
-    """Our own limiter has no slot before the deadline: asking again cannot help now."""
+    """Our own limiter had no slot before the deadline (the upstream was not called):
+    asking again cannot help now, and a retry queue must not count it as an attempt."""
 
+    kind = ErrorKind.LOCAL_RATE_LIMIT
     retry_now = False
 
 

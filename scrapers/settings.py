@@ -63,6 +63,8 @@ ENRICHMENT_FALLBACK_ENABLED = os.environ.get("ENRICHMENT_FALLBACK_ENABLED", "tru
 # Fallback disabled: first and longest pause between retries while the service is down.
 ENRICHMENT_RETRY_INITIAL_S = float(os.environ.get("ENRICHMENT_RETRY_INITIAL_S", "0.5"))
 ENRICHMENT_RETRY_MAX_S = float(os.environ.get("ENRICHMENT_RETRY_MAX_S", "10"))
+# A crawl's calls are bulk work: live callers get scarce upstream quota first.
+ENRICHMENT_PRIORITY = os.environ.get("ENRICHMENT_PRIORITY", "bulk")
 
 # The database the service uses (its ENRICHMENT_DATABASE_URL semantics).
 ENRICHMENT_DATABASE_URL = os.environ.get(

@@ -34,6 +34,7 @@ ERROR_CODE = {
     ErrorKind.UNAUTHENTICATED: pb.ERROR_CODE_UNAUTHENTICATED,
     ErrorKind.CIRCUIT_OPEN: pb.ERROR_CODE_CIRCUIT_OPEN,
     ErrorKind.REJECTED: pb.ERROR_CODE_REJECTED,
+    ErrorKind.LOCAL_RATE_LIMIT: pb.ERROR_CODE_LOCAL_RATE_LIMIT,
 }
 #: Domain fields copied as they are onto TrackMetadata (``major`` becomes ``mode``).
 _PLAIN_FIELDS = tuple(f.name for f in dataclasses.fields(TrackMetadata) if f.name != "major")
@@ -53,6 +54,7 @@ def raw_request(message: pb.EnrichRequest) -> RawRequest:
             message.existing_musicbrainz_id if has("existing_musicbrainz_id") else None
         ),
         force_refresh=message.force_refresh,
+        priority=message.priority,
     )
 
 

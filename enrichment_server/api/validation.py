@@ -8,7 +8,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from enrichment_server.domain import EnrichmentRequest
+from enrichment_server.domain import EnrichmentRequest, Priority
 from enrichment_server.errors import FieldViolation, InvalidRequest
 
 MAX_NAME_CHARS = 512
@@ -32,6 +32,17 @@ class RawRequest:
     existing_isrc: str | None = None
     existing_musicbrainz_id: str | None = None
     force_refresh: bool = False
+    #: The proto enum's number: 0 (unset) and 1 are interactive, 2 bulk, 3 background.
+    priority: int = 0
+
+
+#: The proto's Priority numbers -> the lane they mean (0, unset, is interactive).
+_PRIORITIES = {
+    0: Priority.INTERACTIVE,
+    1: Priority.INTERACTIVE,
+    2: Priority.BULK,
+    3: Priority.BACKGROUND,
+}
 
 
 def _name(field: str, value: str, bad: list[FieldViolation]) -> str:
@@ -105,6 +116,9 @@ def validate(raw: RawRequest) -> EnrichmentRequest:
     spotify_id = _identifier("existing_spotify_id", raw.existing_spotify_id, bad)
     isrc = _identifier("existing_isrc", raw.existing_isrc, bad)
     mbid = _identifier("existing_musicbrainz_id", raw.existing_musicbrainz_id, bad)
+    priority = _PRIORITIES.get(raw.priority)
+    if priority is None:
+        bad.append(FieldViolation("priority", "must be one of the Priority enum's values"))
     if bad:
         raise InvalidRequest(bad)
     return EnrichmentRequest(
@@ -115,4 +129,5 @@ def validate(raw: RawRequest) -> EnrichmentRequest:
         isrc=isrc,
         musicbrainz_id=mbid,
         force_refresh=raw.force_refresh,
+        priority=priority or Priority.INTERACTIVE,
     )

@@ -170,7 +170,7 @@ class Waterfall:
     async def _enrich(
         self, request: EnrichmentRequest, query: NormalisedTrack, deadline: Deadline, started: float
     ) -> EnrichmentResult:
-        run = _Run(request, query, CallContext(deadline))
+        run = _Run(request, query, CallContext(deadline, priority=request.priority))
         run.ctx.force_refresh = request.force_refresh
         stages = asyncio.gather(self._lastfm(run), self._getsongbpm(run), self._identify(run))
         try:

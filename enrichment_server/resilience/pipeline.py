@@ -23,10 +23,10 @@ from pydantic import TypeAdapter, ValidationError
 
 from enrichment_server.cache.memory import Cache
 from enrichment_server.deadline import Clock, Deadline
-from enrichment_server.domain import Source
+from enrichment_server.domain import Priority, Source
 from enrichment_server.errors import ClientThrottled, DeadlineExceeded, UpstreamError
 from enrichment_server.resilience.budget import RetryBudget
-from enrichment_server.resilience.coalesce import Coalescer
+from enrichment_server.resilience.coalesce import DEFAULT_CAP_S, Coalescer, SharedCall
 from enrichment_server.resilience.guard import Guard
 from enrichment_server.resilience.ratelimit import RateLimiter
 from enrichment_server.resilience.retry import MIN_ATTEMPT_S, RetryPolicy
@@ -70,6 +70,7 @@ class CallContext:
 
     deadline: Deadline
     force_refresh: bool = False
+    priority: Priority = Priority.INTERACTIVE
     cache_hits: int = 0
     network_calls: int = 0
     sources_called: set[Source] = field(default_factory=set)
@@ -98,7 +99,10 @@ class UpstreamCaller:
         clock: Clock = time.monotonic,
         hooks: Hooks | None = None,
         tracer: trace.Tracer | None = None,
+        shared_cap_s: float = DEFAULT_CAP_S,
     ) -> None:
+        """``shared_cap_s``: how far a caller joining an in-flight lookup may extend it
+        (the HTTP timeout)."""
         self.source = source
         self._cache = cache
         self._ttl = ttl
@@ -109,7 +113,7 @@ class UpstreamCaller:
         self._clock = clock
         self._hooks: Hooks = hooks or NullHooks()
         self._tracer = tracer or trace.NoOpTracer()
-        self._coalescer: Coalescer[bytes] = Coalescer()
+        self._coalescer: Coalescer[bytes] = Coalescer(shared_cap_s)
 
     async def lookup(
         self,
@@ -167,10 +171,12 @@ class UpstreamCaller:
         key = f"{CACHE_PREFIX}:{self.source}:{lookup.key}"
         attempts = itertools.count(1)
 
-        async def fetch_and_store() -> bytes:
+        async def fetch_and_store(shared: SharedCall) -> bytes:
+            # The longest deadline (and most urgent lane) of every caller waiting on it.
+            deadline = shared.deadline
             value = await self._retry.run(
-                lambda: self._attempt(fetch, ctx.deadline, next(attempts)),
-                ctx.deadline,
+                lambda: self._attempt(fetch, deadline, next(attempts), shared),
+                deadline,
                 self._budget,
                 on_retry=lambda: self._hooks.retry(self.source),
             )
@@ -180,13 +186,17 @@ class UpstreamCaller:
             return raw
 
         try:
-            raw = await self._coalescer.run(key, fetch_and_store, ctx.deadline.remaining())
+            raw = await self._coalescer.run(key, fetch_and_store, ctx.deadline, ctx.priority)
         except TimeoutError:
             raise DeadlineExceeded(self.source, "deadline reached waiting for the answer") from None
         return adapter.validate_json(raw)
 
     async def _attempt(
-        self, fetch: Callable[[Deadline], Awaitable[T]], deadline: Deadline, number: int
+        self,
+        fetch: Callable[[Deadline], Awaitable[T]],
+        deadline: Deadline,
+        number: int,
+        shared: SharedCall,
     ) -> T:
         """One try, in its own span: breaker permit, limiter slot, the HTTP exchange."""
         with self._span(
@@ -195,7 +205,7 @@ class UpstreamCaller:
             if self.guard is not None:
                 span.set_attribute("enrichment.breaker_state", str(self.guard.breaker.state))
             try:
-                value = await self._attempt_untraced(fetch, deadline)
+                value = await self._attempt_untraced(fetch, deadline, shared)
             except UpstreamError as error:
                 span.set_attribute("enrichment.outcome", str(error.kind))
                 span.set_status(Status(StatusCode.ERROR, str(error.kind)))
@@ -204,14 +214,14 @@ class UpstreamCaller:
             return value
 
     async def _attempt_untraced(
-        self, fetch: Callable[[Deadline], Awaitable[T]], deadline: Deadline
+        self, fetch: Callable[[Deadline], Awaitable[T]], deadline: Deadline, shared: SharedCall
     ) -> T:
         if deadline.remaining() < MIN_ATTEMPT_S:
             raise DeadlineExceeded(self.source, "no time left for another attempt")
         permit = await self.guard.admit() if self.guard is not None else None
         started = self._clock()
         try:
-            await self._pace(deadline)
+            await self._pace(deadline, shared.lane)
             started = self._clock()  # the limiter's wait is ours, not the upstream's latency
             value = await fetch(deadline)
         except BaseException as error:
@@ -227,17 +237,21 @@ class UpstreamCaller:
         self._hooks.upstream_call(self.source, "ok", elapsed)
         return value
 
-    async def _pace(self, deadline: Deadline) -> None:
+    async def _pace(self, deadline: Deadline, lane: Priority) -> None:
         # A slot so late that the request could not complete wastes upstream quota.
         if self._limiter is None:
             return
         usable = Deadline(deadline.expires_at - MIN_ATTEMPT_S, deadline.clock)
         waited_from = self._clock()
-        granted = await self._limiter.acquire(usable)
-        self._hooks.limiter_wait(self.source, self._clock() - waited_from)
+        granted = await self._limiter.acquire(usable, lane)
+        waited = self._clock() - waited_from
+        self._hooks.limiter_wait(self.source, waited)
+        self._hooks.limiter_lane(self.source, lane.name.lower(), granted, waited)
         if not granted:
             raise ClientThrottled(
-                self.source, "client-side rate limit: no slot before the deadline"
+                self.source,
+                f"our own rate limit for {self.source}: no {lane.name.lower()} slot before the"
+                " deadline (the upstream was not called)",
             )
 
     @property

@@ -29,6 +29,9 @@ class Hooks(Protocol):
     def limiter_wait(self, source: str, seconds: float) -> None:
         """A request waited this long (possibly 0) for its rate-limit slot."""
 
+    def limiter_lane(self, source: str, lane: str, granted: bool, seconds: float) -> None:
+        """A request waited ``seconds`` in priority ``lane``; got a slot or was refused."""
+
     def breaker_state(self, source: str, state: str) -> None:
         """A source's breaker is now in ``state``."""
 
@@ -52,6 +55,9 @@ class NullHooks:
         """Ignored."""
 
     def limiter_wait(self, source: str, seconds: float) -> None:
+        """Ignored."""
+
+    def limiter_lane(self, source: str, lane: str, granted: bool, seconds: float) -> None:
         """Ignored."""
 
     def breaker_state(self, source: str, state: str) -> None:

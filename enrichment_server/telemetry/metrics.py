@@ -88,6 +88,19 @@ class Metrics:
             buckets=(0, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
             registry=r,
         )
+        self.lane_seconds = Histogram(
+            "enrichment_ratelimit_lane_wait_seconds",
+            "Wait for a rate-limit slot, by priority lane.",
+            ["source", "lane"],
+            buckets=(0, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=r,
+        )
+        self.lane_outcomes = Counter(
+            "enrichment_ratelimit_lane",
+            "Rate-limit slots granted or refused (our own quota), by priority lane.",
+            ["source", "lane", "outcome"],
+            registry=r,
+        )
         self.dlq_depth = Gauge(
             "enrichment_dlq_depth", "Dead letters by state.", ["state"], registry=r
         )
@@ -146,6 +159,11 @@ class Metrics:
     def limiter_wait(self, source: str, seconds: float) -> None:
         """Observe a rate-limit wait."""
         self.limiter_seconds.labels(source).observe(seconds)
+
+    def limiter_lane(self, source: str, lane: str, granted: bool, seconds: float) -> None:
+        """Count a lane's grant or refusal and observe its wait."""
+        self.lane_outcomes.labels(source, lane, "granted" if granted else "refused").inc()
+        self.lane_seconds.labels(source, lane).observe(seconds)
 
     def breaker_state(self, source: str, state: str) -> None:
         """Set the one-hot state gauge of a source's breaker."""

@@ -36,9 +36,11 @@ from enrichment_client import (
     EnrichmentClient,
     EnrichmentClientError,
     InvalidArgument,
+    Priority,
     make_request,
     normalise_target,
     pb,
+    refused_locally,
 )
 from scrapers.items import TrackItem
 from scrapers.pipelines.mapping import apply_response, has_full_metadata, status_name
@@ -74,6 +76,8 @@ class EnrichmentConfig:
     fallback_enabled: bool = True  # ENRICHMENT_FALLBACK_ENABLED
     retry_initial_s: float = 0.5  # ENRICHMENT_RETRY_INITIAL_S
     retry_max_s: float = 10.0  # ENRICHMENT_RETRY_MAX_S
+    #: A crawl is bulk work: live (interactive) callers get upstream quota first.
+    priority: Priority = Priority.BULK  # ENRICHMENT_PRIORITY
 
     @classmethod
     def from_settings(cls, settings: Any) -> EnrichmentConfig:
@@ -84,6 +88,7 @@ class EnrichmentConfig:
             fallback_enabled=settings.getbool("ENRICHMENT_FALLBACK_ENABLED", True),
             retry_initial_s=settings.getfloat("ENRICHMENT_RETRY_INITIAL_S", 0.5),
             retry_max_s=settings.getfloat("ENRICHMENT_RETRY_MAX_S", 10.0),
+            priority=Priority.parse(settings.get("ENRICHMENT_PRIORITY") or "bulk"),
         )
 
 
@@ -135,6 +140,12 @@ class APIEnrichmentPipeline:
             self.stats.inc_value("enrichment/pending")
             return item
         apply_response(adapter, response)
+        if refused_locally(response):
+            # The service's own quota said "later" (no upstream failed): the item stays
+            # pending, no attempt is spent, the service's scheduler finishes it.
+            adapter["enrichment_status"] = "pending"
+            self.stats.inc_value("enrichment/deferred")
+            return item
         self.stats.inc_value(f"enrichment/{status_name(response)}")
         return item
 
@@ -147,7 +158,7 @@ class APIEnrichmentPipeline:
         delay = self.config.retry_initial_s
         while True:
             try:
-                return await self.client.enrich_request(_request(item))
+                return await self.client.enrich_request(_request(item, self.config.priority))
             except InvalidArgument as exc:
                 fields = sorted({v.field for v in exc.violations}) or ["(not named)"]
                 self._drop(item, fields, exc.message)
@@ -187,7 +198,7 @@ def _unencodable_fields(item: ItemAdapter) -> list[str]:
     return found
 
 
-def _request(item: ItemAdapter) -> pb.EnrichRequest:
+def _request(item: ItemAdapter, priority: Priority) -> pb.EnrichRequest:
     """The request for an item: its deterministic id plus any identifiers it carries."""
     return make_request(
         item["artist_name"],
@@ -196,4 +207,5 @@ def _request(item: ItemAdapter) -> pb.EnrichRequest:
         spotify_id=item.get("spotify_id") or None,
         isrc=item.get("isrc") or None,
         musicbrainz_id=item.get("musicbrainz_id") or None,
+        priority=priority,
     )

@@ -47,9 +47,11 @@ async def test_grpcurl_describes_the_contract(stack: Stack) -> None:
         "-plaintext", stack.target, "describe", "enrichment.v1.EnrichmentService"
     )
     message = await grpcurl("-plaintext", stack.target, "describe", "enrichment.v1.TrackMetadata")
+    request = await grpcurl("-plaintext", stack.target, "describe", "enrichment.v1.EnrichRequest")
     assert "rpc Enrich" in service.stdout
     assert "rpc EnrichBatch" in service.stdout
     assert "camelot_key" in message.stdout
+    assert ".enrichment.v1.Priority priority = 8;" in request.stdout
 
 
 async def test_grpcurl_enrich_with_json(stack: Stack) -> None:
@@ -146,6 +148,8 @@ async def test_cli_enrich_prints_protobuf_json(stack: Stack) -> None:
         "Eple",
         "--track-id",
         "cli-1",
+        "--priority",
+        "bulk",
     )
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)

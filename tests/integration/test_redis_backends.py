@@ -1,4 +1,6 @@
-"""Tests for the Redis backends (cache, shared limiter, breaker hints) against real Redis servers.
+"""Tests for the Redis backends (cache, breaker hints) against real Redis servers.
+
+The shared limiter's tests are in ``test_ratelimit_redis.py`` (they reuse these fixtures).
 
 The machine's Redis (db 15, a unique key prefix per test, deleted afterwards) covers the
 happy paths; a private ``redis-server`` that the test kills, freezes or restarts covers
@@ -8,7 +10,6 @@ outages. Sleeps are faked; only Redis round trips take real time.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import os
 import time
 import uuid
@@ -21,10 +22,8 @@ from structlog.testing import capture_logs
 from structlog.typing import EventDict
 
 from enrichment_server.cache.redis import RedisCache
-from enrichment_server.deadline import Deadline
 from enrichment_server.redis_conn import redis_client
 from enrichment_server.resilience.hints import SharedBreakerHints
-from enrichment_server.resilience.ratelimit_redis import RedisRateLimiter
 from tests.redis_server import REDIS_SERVER, RedisServer
 
 pytestmark = pytest.mark.integration
@@ -168,65 +167,6 @@ async def test_cache_with_hung_redis_times_out(
     assert await cache.get("k") == b"v"
 
 
-async def test_two_replicas_share_evenly_spaced_slots(redis_url: str, prefix: str) -> None:
-    """Concurrent acquires through two clients on one key get waits 1/rate apart."""
-    replicas = [redis_client(redis_url), redis_client(redis_url)]
-    sleeps = [RecordingSleep(), RecordingSleep()]
-    # The sleeps return at once, so the lateness rule is relaxed: this pins the spacing.
-    limiters = [
-        RedisRateLimiter(redis, f"{prefix}mb", 20.0, sleep=sleep, late_tolerance_s=5.0)
-        for redis, sleep in zip(replicas, sleeps, strict=True)
-    ]
-    try:
-        deadline = Deadline.after(10)
-        granted = await asyncio.gather(*(limiters[i % 2].acquire(deadline) for i in range(10)))
-    finally:
-        for redis in replicas:
-            await redis.aclose()
-    assert all(granted)
-    assert sleeps[0].delays, "replica 0 never had to queue"
-    assert sleeps[1].delays, "replica 1 never had to queue"
-    waits = sorted(sleeps[0].delays + sleeps[1].delays)
-    assert len(waits) == 9  # the first slot was free: no sleep at all
-    gaps = [later - earlier for earlier, later in itertools.pairwise([0.0, *waits])]
-    # Each sleep runs to the slot placed on the local clock, so gaps are 50 ms give or
-    # take the real time between two script runs and their replies (a few ms at most).
-    assert all(0.025 < gap < 0.06 for gap in gaps), gaps
-
-
-async def test_refusal_past_deadline_consumes_no_slot(client: aredis.Redis, prefix: str) -> None:
-    """A caller whose slot would come after its deadline is refused and leaves it free."""
-    sleep = RecordingSleep()
-    limiter = RedisRateLimiter(client, f"{prefix}mb", 1.0, sleep=sleep)
-    assert await limiter.acquire(Deadline.after(5))
-    assert not await limiter.acquire(Deadline.after(0.5))
-    assert not await limiter.acquire(Deadline.after(0))
-    assert sleep.delays == []
-    assert await limiter.acquire(Deadline.after(5))
-    assert len(sleep.delays) == 1
-    assert 0.9 < sleep.delays[0] <= 1.0  # the next slot after the first, not one later
-    assert 0 < await client.pttl(f"{prefix}mb") <= 3000  # idle keys vanish
-
-
-async def test_limiter_falls_back_to_local_spacing_when_redis_is_down(
-    server: RedisServer, private_client: aredis.Redis
-) -> None:
-    """With Redis killed, the in-process limiter spaces, refuses and permits at the same rate."""
-    sleep = RecordingSleep()
-    limiter = RedisRateLimiter(private_client, "mb", 20.0, sleep=sleep)
-    server.kill()
-    with capture_logs() as logs:
-        granted = [await limiter.acquire(Deadline.after(10)) for _ in range(3)]
-        refused = await limiter.acquire(Deadline.after(0.12))
-        late = await limiter.acquire(Deadline.after(10))
-    assert granted == [True, True, True]
-    assert not refused
-    assert late
-    # 50 ms apart, less the real time the failed Redis attempts took
-    assert sleep.delays == pytest.approx([0.05, 0.10, 0.15], abs=0.01)
-    assert len(_warnings(logs)) == 1
-
-
 async def test_hints_round_trip_between_replicas(client: aredis.Redis, prefix: str) -> None:
     """A published open hint is seen by another replica and gone after clear."""
     clock = FakeClock()
@@ -276,18 +216,3 @@ async def test_hints_are_none_when_redis_is_down(
         assert await hints.open_for("spotify") is None
     # one warning per object and failure kind, however many calls failed
     assert [w["op"] for w in _warnings(logs)] == ["open_for", "publish"]
-
-
-async def test_a_late_wake_up_takes_a_new_shared_slot(client: aredis.Redis, prefix: str) -> None:
-    """Woken 100 ms past its slot (a busy loop), a caller reserves a new slot, not a burst."""
-    now = [1000.0]
-    sleeps: list[float] = []
-
-    async def oversleep(seconds: float) -> None:
-        sleeps.append(seconds)
-        now[0] += seconds + (0.1 if len(sleeps) == 1 else 0.0)
-
-    limiter = RedisRateLimiter(client, f"{prefix}late", 10.0, sleep=oversleep, clock=lambda: now[0])
-    assert await limiter.acquire(Deadline(now[0] + 10, lambda: now[0]))
-    assert await limiter.acquire(Deadline(now[0] + 10, lambda: now[0]))
-    assert len(sleeps) >= 2  # the late first sleep was followed by a fresh reservation

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from enrichment_server.api.validation import (
@@ -11,6 +13,7 @@ from enrichment_server.api.validation import (
     derive_track_id,
     validate,
 )
+from enrichment_server.domain import Priority
 from enrichment_server.errors import InvalidRequest
 
 SPOTIFY_ID = "4uLU6hMCjMI75M1A2tKUQC"
@@ -233,3 +236,20 @@ def test_force_refresh_carried_through() -> None:
         RawRequest(track_id="t", artist_name="a", track_title="b", force_refresh=True)
     )
     assert request.force_refresh is True
+
+
+@pytest.mark.parametrize(
+    ("number", "lane"),
+    list(
+        enumerate([Priority.INTERACTIVE, Priority.INTERACTIVE, Priority.BULK, Priority.BACKGROUND])
+    ),
+)
+def test_priority_maps_to_its_lane(number: int, lane: Priority) -> None:
+    """Unset priority is interactive; bulk and background keep their lanes."""
+    request = dataclasses.replace(raw(), priority=number)
+    assert validate(request).priority is lane
+
+
+def test_unknown_priority_is_a_bad_field() -> None:
+    """A priority number the contract does not define (a newer client) is named."""
+    assert bad_fields(dataclasses.replace(raw(), priority=9)) == {"priority"}

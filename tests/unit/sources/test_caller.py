@@ -14,7 +14,7 @@ from pydantic import TypeAdapter
 
 from enrichment_server.cache.memory import MemoryCache
 from enrichment_server.deadline import Deadline
-from enrichment_server.domain import Source
+from enrichment_server.domain import Priority, Source
 from enrichment_server.errors import (
     ClientThrottled,
     DeadlineExceeded,
@@ -64,9 +64,11 @@ class CountingLimiter:
     def __init__(self, grant: bool = True) -> None:
         self.grant = grant
         self.acquires = 0
+        self.lanes: list[Priority] = []
 
-    async def acquire(self, deadline: Deadline) -> bool:
+    async def acquire(self, deadline: Deadline, lane: Priority = Priority.INTERACTIVE) -> bool:
         self.acquires += 1
+        self.lanes.append(lane)
         return self.grant
 
 
@@ -77,9 +79,11 @@ class Fetch:
         self.answers = list(answers)
         self.calls = 0
         self.release: asyncio.Event | None = None
+        self.deadlines: list[Deadline] = []
 
     async def __call__(self, deadline: Deadline) -> list[str]:
         self.calls += 1
+        self.deadlines.append(deadline)
         if self.release is not None:
             await self.release.wait()
         answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
@@ -279,3 +283,35 @@ async def test_no_time_left_raises_deadline_exhausted(rig: Rig) -> None:
     with pytest.raises(DeadlineExceeded):
         await rig.lookup(rig.ctx(budget_s=0.0), fetch)
     assert fetch.calls == 0
+
+
+async def test_a_long_caller_joining_a_short_one_is_served_under_its_own_deadline(
+    rig: Rig,
+) -> None:
+    """A 0.6 s caller starts a lookup, an 8 s caller joins; after the short one has gone
+    (its deadline passed), the shared fetch still has the long caller's time and answers."""
+    fetch = Fetch(["answer"])
+    fetch.release = asyncio.Event()
+    short = asyncio.create_task(rig.lookup(rig.ctx(budget_s=0.6), fetch))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    long = asyncio.create_task(rig.lookup(rig.ctx(budget_s=8.0), fetch))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    rig.clock.now += 1.0  # past the short caller's deadline
+    short.cancel()  # it leaves (the servicer cuts it off); the shared fetch goes on
+    await asyncio.gather(short, return_exceptions=True)
+    assert fetch.deadlines[0].remaining() == pytest.approx(7.0)
+    fetch.release.set()
+    assert await long == ["answer"]
+    assert fetch.calls == 1
+
+
+async def test_the_lookup_waits_in_its_callers_lane() -> None:
+    """A background track's lookup asks the limiter for a background slot."""
+    limiter = CountingLimiter()
+    rig = Rig(limiter)
+    ctx = rig.ctx()
+    ctx.priority = Priority.BACKGROUND
+    await rig.lookup(ctx, Fetch(["v"]))
+    assert limiter.lanes == [Priority.BACKGROUND]

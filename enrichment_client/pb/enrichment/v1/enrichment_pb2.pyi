@@ -23,6 +23,40 @@ else:
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class _Priority:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _PriorityEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Priority.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    PRIORITY_UNSPECIFIED: _Priority.ValueType  # 0
+    """Same as PRIORITY_INTERACTIVE (the default: a caller is waiting)."""
+    PRIORITY_INTERACTIVE: _Priority.ValueType  # 1
+    """A person or a synchronous caller waits for this answer: served first."""
+    PRIORITY_BULK: _Priority.ValueType  # 2
+    """A crawl's stream of tracks: takes slots interactive callers do not want."""
+    PRIORITY_BACKGROUND: _Priority.ValueType  # 3
+    """Dead-letter replay and scheduled re-enrichment: only slots nobody above wants."""
+
+class Priority(_Priority, metaclass=_PriorityEnumTypeWrapper):
+    """Priority orders work competing for upstream quota (e.g. MusicBrainz's 1 request/s).
+    A free slot goes to the highest waiting priority first; lower priorities keep a small
+    minimum share so they never starve. A BULK or BACKGROUND call waits in its lane up to
+    its deadline; if no slot comes in time that source's error is
+    ERROR_CODE_LOCAL_RATE_LIMIT (retriable; the service's own quota, not the upstream):
+    retry it later without counting it as a failed attempt.
+    """
+
+PRIORITY_UNSPECIFIED: Priority.ValueType  # 0
+"""Same as PRIORITY_INTERACTIVE (the default: a caller is waiting)."""
+PRIORITY_INTERACTIVE: Priority.ValueType  # 1
+"""A person or a synchronous caller waits for this answer: served first."""
+PRIORITY_BULK: Priority.ValueType  # 2
+"""A crawl's stream of tracks: takes slots interactive callers do not want."""
+PRIORITY_BACKGROUND: Priority.ValueType  # 3
+"""Dead-letter replay and scheduled re-enrichment: only slots nobody above wants."""
+Global___Priority: _TypeAlias = Priority  # noqa: Y015
+
 class _EnrichmentStatus:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -139,6 +173,11 @@ class _ErrorCodeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorCode.V
     """The source's circuit breaker is open."""
     ERROR_CODE_REJECTED: _ErrorCode.ValueType  # 8
     """The source rejected the request (a 4xx other than not-found)."""
+    ERROR_CODE_LOCAL_RATE_LIMIT: _ErrorCode.ValueType  # 9
+    """The service's own rate limiter had no slot for this request's priority before its
+    deadline; the upstream was not called. Retriable, and not an upstream failure: a
+    retry queue should reschedule it without counting an attempt.
+    """
 
 class ErrorCode(_ErrorCode, metaclass=_ErrorCodeEnumTypeWrapper):
     """ErrorCode classifies a source failure."""
@@ -161,6 +200,11 @@ ERROR_CODE_CIRCUIT_OPEN: ErrorCode.ValueType  # 7
 """The source's circuit breaker is open."""
 ERROR_CODE_REJECTED: ErrorCode.ValueType  # 8
 """The source rejected the request (a 4xx other than not-found)."""
+ERROR_CODE_LOCAL_RATE_LIMIT: ErrorCode.ValueType  # 9
+"""The service's own rate limiter had no slot for this request's priority before its
+deadline; the upstream was not called. Retriable, and not an upstream failure: a
+retry queue should reschedule it without counting an attempt.
+"""
 Global___ErrorCode: _TypeAlias = ErrorCode  # noqa: Y015
 
 @_typing.final
@@ -176,6 +220,7 @@ class EnrichRequest(_message.Message):
     EXISTING_ISRC_FIELD_NUMBER: _builtins.int
     EXISTING_MUSICBRAINZ_ID_FIELD_NUMBER: _builtins.int
     FORCE_REFRESH_FIELD_NUMBER: _builtins.int
+    PRIORITY_FIELD_NUMBER: _builtins.int
     track_id: _builtins.str
     """Opaque id chosen by the caller (scrapers send their deterministic id; it need not
     be a UUID). Up to 256 characters. When empty, the server derives a stable id from
@@ -195,6 +240,10 @@ class EnrichRequest(_message.Message):
     """A MusicBrainz recording MBID already known for this track."""
     force_refresh: _builtins.bool
     """Skip cached upstream answers and ask every source again (results are re-cached)."""
+    priority: Global___Priority.ValueType
+    """Who is waiting for the answer; decides who gets a scarce upstream rate-limit slot
+    first. Unset means PRIORITY_INTERACTIVE. See Priority.
+    """
     def __init__(
         self,
         *,
@@ -205,10 +254,11 @@ class EnrichRequest(_message.Message):
         existing_isrc: _builtins.str | None = ...,
         existing_musicbrainz_id: _builtins.str | None = ...,
         force_refresh: _builtins.bool = ...,
+        priority: Global___Priority.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_existing_isrc", b"_existing_isrc", "_existing_musicbrainz_id", b"_existing_musicbrainz_id", "_existing_spotify_id", b"_existing_spotify_id", "existing_isrc", b"existing_isrc", "existing_musicbrainz_id", b"existing_musicbrainz_id", "existing_spotify_id", b"existing_spotify_id"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_existing_isrc", b"_existing_isrc", "_existing_musicbrainz_id", b"_existing_musicbrainz_id", "_existing_spotify_id", b"_existing_spotify_id", "artist_name", b"artist_name", "existing_isrc", b"existing_isrc", "existing_musicbrainz_id", b"existing_musicbrainz_id", "existing_spotify_id", b"existing_spotify_id", "force_refresh", b"force_refresh", "track_id", b"track_id", "track_title", b"track_title"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_existing_isrc", b"_existing_isrc", "_existing_musicbrainz_id", b"_existing_musicbrainz_id", "_existing_spotify_id", b"_existing_spotify_id", "artist_name", b"artist_name", "existing_isrc", b"existing_isrc", "existing_musicbrainz_id", b"existing_musicbrainz_id", "existing_spotify_id", b"existing_spotify_id", "force_refresh", b"force_refresh", "priority", b"priority", "track_id", b"track_id", "track_title", b"track_title"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__existing_isrc: _TypeAlias = _typing.Literal["existing_isrc"]  # noqa: Y015
     _WhichOneofArgType__existing_isrc: _TypeAlias = _typing.Literal["_existing_isrc", b"_existing_isrc"]  # noqa: Y015

@@ -1,0 +1,125 @@
+"""The Redis limiter shared by replicas: spacing, refusals, fallback and priority lanes.
+
+Two ``RedisRateLimiter`` clients on one key stand for two replicas. Order is what these
+tests pin; the only time bound is a lower one (slots cannot come faster than the rate),
+which a busy machine cannot break.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+import redis.asyncio as aredis
+from structlog.testing import capture_logs
+
+from enrichment_server.deadline import Deadline
+from enrichment_server.domain import Priority
+from enrichment_server.redis_conn import redis_client
+from enrichment_server.resilience.ratelimit_redis import RedisRateLimiter
+from tests.integration import test_redis_backends as backends
+from tests.redis_server import RedisServer
+
+pytestmark = pytest.mark.integration
+
+# The Redis fixtures of the backends' tests, under the names these tests ask for.
+client, prefix = backends.client, backends.prefix
+server, private_client = backends.server, backends.private_client
+
+
+async def quick_poll(seconds: float) -> None:
+    """A real sleep capped at 20 ms, so waiters notice a slot the test frees by hand."""
+    await asyncio.sleep(min(seconds, 0.02))
+
+
+async def test_two_replicas_share_evenly_spaced_slots(redis_url: str, prefix: str) -> None:
+    """Ten acquires through two clients on one key take at least nine intervals."""
+    replicas = [redis_client(redis_url), redis_client(redis_url)]
+    limiters = [RedisRateLimiter(redis, f"{prefix}mb", 20.0) for redis in replicas]
+    try:
+        started = time.monotonic()
+        deadline = Deadline.after(30)
+        granted = await asyncio.gather(*(limiters[i % 2].acquire(deadline) for i in range(10)))
+        span = time.monotonic() - started
+    finally:
+        for redis in replicas:
+            await redis.aclose()
+    assert all(granted)
+    assert span >= 9 * 0.05 * 0.98  # a lower bound: a burst would finish in milliseconds
+
+
+async def test_refusal_past_deadline_consumes_no_slot(client: aredis.Redis, prefix: str) -> None:
+    """A caller whose deadline comes before the next slot is refused and leaves no trace."""
+    limiter = RedisRateLimiter(client, f"{prefix}mb", 1.0)
+    assert await limiter.acquire(Deadline.after(5))
+    assert not await limiter.acquire(Deadline.after(0.5), Priority.BACKGROUND)
+    assert not await limiter.acquire(Deadline.after(0))
+    assert await client.zcard(f"{prefix}mb:q2") == 0
+    assert await limiter.acquire(Deadline.after(5))
+    assert 0 < await client.pttl(f"{prefix}mb") <= 3000  # idle keys vanish
+
+
+async def test_limiter_falls_back_to_local_lanes_when_redis_is_down(
+    server: RedisServer, private_client: aredis.Redis
+) -> None:
+    """With Redis killed, the in-process limiter grants, refuses and spaces; one warning."""
+    limiter = RedisRateLimiter(private_client, "mb", 20.0)
+    server.kill()
+    with capture_logs() as logs:
+        first = await limiter.acquire(Deadline.after(10))
+        refused = await limiter.acquire(Deadline.after(0.01), Priority.BACKGROUND)
+        later = await limiter.acquire(Deadline.after(10), Priority.BULK)
+    assert (first, refused, later) == (True, False, True)
+    assert len(backends._warnings(logs)) == 1
+
+
+async def _order_across_replicas(
+    redis_url: str, key: str, waiters: list[tuple[int, Priority]], rate: float
+) -> list[int]:
+    """Hold the slot, queue ``(replica, lane)`` waiters in order, free it; grant order."""
+    replicas = [redis_client(redis_url), redis_client(redis_url)]
+    limiters = [RedisRateLimiter(r, key, rate, sleep=quick_poll) for r in replicas]
+    order: list[int] = []
+    admin = replicas[0]
+    now_s, now_us = await admin.time()
+    await admin.set(key, str((now_s + 10) * 1_000_000 + now_us), px=60_000)  # slot taken
+
+    async def wait(index: int, replica: int, lane: Priority) -> None:
+        if await limiters[replica].acquire(Deadline.after(30), lane):
+            order.append(index)
+
+    tasks = []
+    try:
+        for index, (replica, lane) in enumerate(waiters):
+            tasks.append(asyncio.create_task(wait(index, replica, lane)))
+            queued = sum(waiters[i][1] == lane for i in range(index + 1))
+            while await admin.zcard(f"{key}:q{int(lane)}") < queued:  # noqa: ASYNC110 - Redis
+                await asyncio.sleep(0.005)
+        await admin.delete(key)  # the slot is free: the lanes decide who goes
+        await asyncio.gather(*tasks)
+    finally:
+        for connection in replicas:
+            await connection.aclose()
+    return order
+
+
+async def test_interactive_waiters_go_first_across_two_replicas(
+    redis_url: str, prefix: str
+) -> None:
+    """Background waiters on replica A queued first; interactive ones on B still go first,
+    then bulk, then background, each lane in arrival order."""
+    background, bulk, interactive = Priority.BACKGROUND, Priority.BULK, Priority.INTERACTIVE
+    waiters = [(0, background), (0, background), (0, bulk), (1, background), (1, interactive)]
+    waiters += [(0, interactive)]
+    order = await _order_across_replicas(redis_url, f"{prefix}mb", waiters, rate=50.0)
+    assert order == [4, 5, 2, 0, 1, 3]
+
+
+async def test_a_starved_lane_gets_its_share_across_replicas(redis_url: str, prefix: str) -> None:
+    """One background waiter behind 15 interactive ones (on the other replica) gets one of
+    the first ten slots: the minimum share is counted in Redis, for every replica."""
+    waiters = [(0, Priority.BACKGROUND)] + [(1, Priority.INTERACTIVE)] * 15
+    order = await _order_across_replicas(redis_url, f"{prefix}mb", waiters, rate=50.0)
+    assert order.index(0) == 9
+    assert sorted(order) == list(range(16))
