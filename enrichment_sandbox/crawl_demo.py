@@ -50,7 +50,13 @@ async def _run_crawl(settings: dict[str, str]) -> None:
         sys.executable, "-m", "scrapers.crawl", *args, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
-    output, _ = await process.communicate()
+    try:
+        output, _ = await process.communicate()
+    except BaseException:  # cancelled (the demo was told to stop): the crawl stops too
+        if process.returncode is None:
+            process.terminate()
+            await process.wait()
+        raise
     if process.returncode != 0:
         raise RuntimeError(f"crawl failed ({process.returncode}):\n{output.decode()[-4000:]}")
 

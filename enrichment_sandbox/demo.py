@@ -2,23 +2,27 @@
 
 1. ``enrichment-sandbox`` starts local imitations of Spotify, MusicBrainz, Last.fm,
    Deezer and GetSongBPM.
-2. ``enrichment-server`` starts on a free port, configured by the sandbox's settings.
+2. ``enrichment-server`` starts on the documented ports (gRPC 50051, metrics 9090) with the
+   documented database file (``enrichment.db`` in the current directory), configured by the
+   sandbox's settings, so the README's ops recipes work as written beside it.
 3. The ``enrichment_client`` sends a sample of scraped-looking rows over ``EnrichBatch``
-   (accents stripped, "feat." spelt differently, "(Original Mix)" and label noise, a
-   remix, a typo, a track that does not exist), prints what came back, and sends the
-   same rows again to show the cache answering.
+   (``demo_sample.py``), prints what came back, and sends them again to show the cache.
 4. A real Scrapy crawl of local fixture sites (pages and API answers of all ten
    sources: 1001tracklists, MixesDB, setlist.fm, Reddit, Mixcloud, ...) sends every
    tracklist entry through the thin-client pipeline into the same server and persists
-   the tracklists in the same SQLite database; the enriched tracklists are printed
+   the tracklists in the same database; the enriched tracklists are printed
    from that database. No request leaves the machine (SCRAPERS_LOOPBACK_ONLY).
-5. Both processes are stopped with SIGTERM (graceful shutdown).
+5. Every child process (sandbox, server, crawl) is stopped with SIGTERM at the end, and
+   also when the demo itself gets SIGTERM or SIGINT (``--keep-running`` serves until then).
+
+A taken port stops the demo at once with exit status 2 and the option that moves it.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -28,42 +32,84 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from enrichment_client import EnrichmentClient, make_request, pb
+from enrichment_sandbox.demo_sample import run_sample
 from enrichment_sandbox.runner import read_settings
 
-#: Scraped-looking rows: (artist, title, what the row exercises).
-SAMPLE: tuple[tuple[str, str, str], ...] = (
-    ("deadmau5", "Strobe (Original Mix)", "'(Original Mix)' noise"),
-    ("Royksopp", "Eple", "accent stripped (Röyksopp)"),
-    ("Eric Prydz", "Opus (Four Tet Remix)", "a named remix"),
-    ("Eric Prydz", "Opus [Pryda]", "bracketed label noise"),
-    ("Bicep ft. Clara La San", "Saku", "'ft.' for 'feat.'"),
-    ("Kolsch", "Grey", "accent stripped (Kölsch)"),
-    ("Fred Again", "Marea (We've Lost Dancing)", "punctuation ('Fred again..')"),
-    ("Daft Punk", "One More Tiime", "a typo"),
-    ("Kings of Tomorrow", "Finally", "same title as CeCe Peniston's"),
-    ("Lane 8", "Brightest Lights (feat. POLIÇA)", "'feat.' inside the title"),
-    ("Jean Michel Jarre", "Oxygene Pt. 4", "accents and 'Pt.'"),
-    ("Unknown Artist", "Strobe", "same title, wrong artist: must not match"),
-    ("Nobody Here", "A Track That Does Not Exist", "not in any catalogue"),
-)
+#: Seconds a child gets between SIGTERM and SIGKILL (the server drains within its grace).
+STOP_TIMEOUT_S = 30.0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+@dataclass(frozen=True)
+class DemoOptions:
+    """Where the demo's server listens and keeps its database (the README's defaults)."""
+
+    port: int = 50051
+    metrics_port: int = 9090
+    database: Path = Path("enrichment.db")
+    keep_running: bool = False
+
+    @property
+    def database_url(self) -> str:
+        """The SQLite URL of the database file (absolute: the crawl runs elsewhere)."""
+        return f"sqlite+aiosqlite:///{self.database.resolve()}"
 
 
-async def _start_sandbox() -> tuple[asyncio.subprocess.Process, dict[str, str]]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "enrichment_sandbox", stdout=asyncio.subprocess.PIPE
+class PortTaken(Exception):
+    """A port the demo needs is already in use; the message says which and how to move."""
+
+
+def check_ports(options: DemoOptions) -> None:
+    """Raise ``PortTaken`` unless both ports can be bound on 127.0.0.1 right now."""
+    for flag, port in (("--port", options.port), ("--metrics-port", options.metrics_port)):
+        with socket.socket() as sock:
+            # As the servers bind (SO_REUSEADDR): only a listening socket makes it fail.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError as exc:
+                raise PortTaken(
+                    f"port {port} on 127.0.0.1 is taken ({exc.strerror}): another "
+                    f"enrichment-server or demo is running? Stop it, or pass {flag} <free port>"
+                ) from None
+
+
+@dataclass
+class Children:
+    """The processes the demo started; ``stop`` ends every one that still runs."""
+
+    processes: list[asyncio.subprocess.Process] = field(default_factory=list)
+
+    def add(self, process: asyncio.subprocess.Process) -> asyncio.subprocess.Process:
+        """Own ``process`` from now on."""
+        self.processes.append(process)
+        return process
+
+    async def stop(self) -> None:
+        """SIGTERM to each child still running (newest first), SIGKILL after the timeout."""
+        for process in reversed(self.processes):
+            if process.returncode is not None:
+                continue
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(process.wait(), STOP_TIMEOUT_S)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+                await process.wait()
+
+
+async def _start_sandbox(children: Children) -> dict[str, str]:
+    process = children.add(
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "enrichment_sandbox", stdout=asyncio.subprocess.PIPE
+        )
     )
     assert process.stdout is not None
-    settings = await read_settings(process.stdout)
-    return process, settings
+    return await read_settings(process.stdout)
 
 
 def _enable_audio_features(settings: dict[str, str]) -> None:
@@ -80,34 +126,30 @@ def _enable_audio_features(settings: dict[str, str]) -> None:
 
 
 async def _start_server(
-    sandbox: dict[str, str], port: int, log_path: Path
+    sandbox: dict[str, str], options: DemoOptions, log_path: Path, children: Children
 ) -> asyncio.subprocess.Process:
     env = {
         **os.environ,
         **sandbox,
         "ENRICHMENT_GRPC_HOST": "127.0.0.1",
-        "ENRICHMENT_GRPC_PORT": str(port),
+        "ENRICHMENT_GRPC_PORT": str(options.port),
+        "ENRICHMENT_METRICS_HOST": "127.0.0.1",
+        "ENRICHMENT_METRICS_PORT": str(options.metrics_port),
+        "ENRICHMENT_DATABASE_URL": options.database_url,
         # The sandbox is local: pace it faster than the real services allow
-        # (MusicBrainz 1/s, GetSongBPM ~0.8/s, Deezer 10/s).
+        # (MusicBrainz 1/s, GetSongBPM ~0.8/s, Deezer 10/s, Last.fm a few per second).
         "ENRICHMENT_MUSICBRAINZ_RATE_PER_S": "20",
         "ENRICHMENT_GETSONGBPM_RATE_PER_S": "50",
         "ENRICHMENT_DEEZER_RATE_PER_S": "50",
-        "ENRICHMENT_LOG_FORMAT": "json",
-        # Embedded default: a SQLite file (here a fresh one beside the log).
-        "ENRICHMENT_DATABASE_URL": _database_url(log_path),
         "ENRICHMENT_LASTFM_RATE_PER_S": "50",
-        "ENRICHMENT_METRICS_HOST": "127.0.0.1",
-        "ENRICHMENT_METRICS_PORT": "0",
+        "ENRICHMENT_LOG_FORMAT": "json",
     }
-    log_path.with_suffix(".db").unlink(missing_ok=True)  # every demo starts empty
     with log_path.open("wb") as log:
-        return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "enrichment_server", env=env, stderr=log
+        return children.add(
+            await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "enrichment_server", env=env, stderr=log
+            )
         )
-
-
-def _database_url(log_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{log_path.with_suffix('.db')}"
 
 
 async def _crawl(target: str, database_url: str) -> None:
@@ -130,105 +172,101 @@ async def _crawl(target: str, database_url: str) -> None:
     )
 
 
-def _describe(index: int, query: tuple[str, str, str], response: pb.EnrichResponse) -> str:
-    artist, title, why = query
-    meta = response.metadata
-    status = pb.EnrichmentStatus.Name(response.status).removeprefix("ENRICHMENT_STATUS_")
-    sources = ", ".join(
-        pb.Source.Name(s).removeprefix("SOURCE_").lower() for s in response.sources_used
-    )
-    lines = [
-        f"[{index:2}] {artist} - {title}   ({why})",
-        f"     status={status}  sources: {sources or '-'}",
-    ]
-    if meta.HasField("spotify_id") or meta.HasField("musicbrainz_id"):
-        lines.append(
-            f"     matched: {meta.artist} - {meta.title}  (confidence {meta.match_confidence:.2f})"
-        )
-        lines.append(
-            f"     spotify_id={meta.spotify_id or '-'}  isrc={meta.isrc or '-'}  "
-            f"musicbrainz_id={meta.musicbrainz_id or '-'}"
-        )
-        key = (
-            f"{meta.musical_key} ({meta.camelot_key} / {meta.open_key})"
-            if meta.HasField("musical_key")
-            else "-"
-        )
-        bpm = f"{meta.bpm:g}" if meta.HasField("bpm") else "-"
-        lines.append(
-            f"     key={key}  bpm={bpm}  label={meta.label or '-'}"
-            f"  released={meta.release_date or '-'}"
-        )
-        lines.append(f"     tags: {', '.join(meta.genres) or '-'}")
-    for error in response.errors:
-        lines.append(
-            f"     error: {pb.Source.Name(error.source)} {error.message}"
-            f" (retriable={error.retriable})"
-        )
-    return "\n".join(lines)
+async def _until_server_exits(server: asyncio.subprocess.Process, log_path: Path) -> int:
+    """Wait for the server to end; report it (it should outlive the demo's work)."""
+    code = await server.wait()
+    text = await asyncio.to_thread(log_path.read_text, "utf-8", "replace")
+    tail = text.strip().splitlines()[-3:]
+    print(f"enrichment-server exited with status {code}:", *tail, sep="\n  ", file=sys.stderr)
+    return 2
 
 
-async def _run_sample(target: str) -> int:
-    requests = [make_request(a, t, track_id=f"demo-{i}") for i, (a, t, _) in enumerate(SAMPLE)]
-    async with await EnrichmentClient.connect(target, timeout_s=60, wait_ready_s=20) as client:
-        started = time.perf_counter()
-        first = {r.index: r.response async for r in client.enrich_many(requests)}
-        cold = time.perf_counter() - started
-        for index, query in enumerate(SAMPLE):
-            print(_describe(index, query, first[index]))
-        started = time.perf_counter()
-        second = {r.index: r.response async for r in client.enrich_many(requests)}
-        warm = time.perf_counter() - started
-    counts: dict[str, int] = {}
-    for response in first.values():
-        name = pb.EnrichmentStatus.Name(response.status).removeprefix("ENRICHMENT_STATUS_")
-        counts[name] = counts.get(name, 0) + 1
-    cached = sum(r.cached for r in second.values())
-    print(f"\n{len(SAMPLE)} rows: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+async def _run(options: DemoOptions, children: Children) -> int:
+    settings = await _start_sandbox(children)
+    _enable_audio_features(settings)
+    log_path = Path(tempfile.mkdtemp(prefix="enrichment-demo-")) / "server.log"
+    server = await _start_server(settings, options, log_path, children)
     print(
-        f"first pass {cold * 1000:.0f} ms; second pass {warm * 1000:.0f} ms,"
-        f" {cached} answered from cache"
+        f"sandbox upstreams: {settings['ENRICHMENT_SPOTIFY_API_URL']} (Spotify), "
+        f"{settings['ENRICHMENT_MUSICBRAINZ_URL']} (MusicBrainz), "
+        f"{settings['ENRICHMENT_LASTFM_URL']} (Last.fm)"
     )
-    return 0
+    target = f"127.0.0.1:{options.port}"
+    print(f"enrichment-server: {target} (log: {log_path})\n")
+    work = asyncio.ensure_future(_work(target, options))
+    watch = asyncio.ensure_future(_until_server_exits(server, log_path))
+    done, _ = await asyncio.wait({work, watch}, return_when=asyncio.FIRST_COMPLETED)
+    if watch in done:
+        work.cancel()
+        await asyncio.gather(work, return_exceptions=True)
+        return watch.result()
+    watch.cancel()
+    return work.result()
 
 
-async def demo(port: int, keep_running: bool) -> int:
-    """Run the demo; return the exit status."""
-    sandbox, settings = await _start_sandbox()
-    server = None
-    log_path = Path(tempfile.gettempdir()) / "enrichment-demo-server.log"
-    try:
-        _enable_audio_features(settings)
-        port = port or _free_port()
-        server = await _start_server(settings, port, log_path)
+async def _work(target: str, options: DemoOptions) -> int:
+    status = await run_sample(target)
+    await _crawl(target, options.database_url)
+    if options.keep_running:
         print(
-            f"sandbox upstreams: {settings['ENRICHMENT_SPOTIFY_API_URL']} (Spotify), "
-            f"{settings['ENRICHMENT_MUSICBRAINZ_URL']} (MusicBrainz), "
-            f"{settings['ENRICHMENT_LASTFM_URL']} (Last.fm)"
+            f"\nserving on {target} (metrics http://127.0.0.1:{options.metrics_port}/metrics,"
+            f" database {options.database}); the README's ops recipes work as written."
+            " Ctrl-C or SIGTERM stops the demo and every process it started.",
+            flush=True,
         )
-        print(f"enrichment-server: 127.0.0.1:{port} (log: {log_path})\n")
-        status = await _run_sample(f"127.0.0.1:{port}")
-        await _crawl(f"127.0.0.1:{port}", _database_url(log_path))
-        if keep_running:
-            print(
-                f"\nserving on 127.0.0.1:{port}; try: grpcurl -plaintext 127.0.0.1:{port} list"
-                "  (Ctrl-C stops)"
-            )
-            await asyncio.to_thread(signal.sigwait, {signal.SIGINT, signal.SIGTERM})
-        return status
+        await asyncio.Event().wait()
+    return status
+
+
+async def demo(options: DemoOptions) -> int:
+    """Run the demo; return the exit status. SIGTERM/SIGINT stop it and all its children."""
+    check_ports(options)
+    task = asyncio.current_task()
+    assert task is not None
+    received: list[int] = []
+
+    def stop(sig: int) -> None:
+        received.append(sig)
+        task.cancel()
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop, sig)
+    children = Children()
+    try:
+        return await _run(options, children)
+    except asyncio.CancelledError:
+        if not received:
+            raise
+        task.uncancel()
+        # Asked to stop: a --keep-running demo ends normally, an interrupted one reports it.
+        return 0 if options.keep_running else 128 + received[0]
     finally:
-        for process in (server, sandbox):
-            if process is not None and process.returncode is None:
-                process.send_signal(signal.SIGTERM)
-                await asyncio.wait_for(process.wait(), 30)
-        if server is not None:
-            print(f"server stopped (exit {server.returncode})")
+        await children.stop()
+        server_codes = [p.returncode for p in children.processes[1:2]]
+        if server_codes:
+            print(f"server stopped (exit {server_codes[0]})", flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
     parser = argparse.ArgumentParser(prog="enrichment-demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=0, help="gRPC port (default: a free one)")
-    parser.add_argument("--keep-running", action="store_true", help="serve until Ctrl-C")
+    defaults = DemoOptions()
+    parser.add_argument("--port", type=int, default=defaults.port, help="gRPC port (50051)")
+    parser.add_argument(
+        "--metrics-port", type=int, default=defaults.metrics_port, help="metrics port (9090)"
+    )
+    parser.add_argument(
+        "--database",
+        type=Path,
+        default=defaults.database,
+        help="SQLite file of the server and the crawl (enrichment.db, as the recipes use)",
+    )
+    parser.add_argument("--keep-running", action="store_true", help="serve until Ctrl-C or SIGTERM")
     args = parser.parse_args(argv)
-    sys.exit(asyncio.run(demo(args.port, args.keep_running)))
+    options = DemoOptions(args.port, args.metrics_port, args.database, args.keep_running)
+    try:
+        sys.exit(asyncio.run(demo(options)))
+    except PortTaken as exc:
+        print(f"enrichment-demo: {exc}", file=sys.stderr)
+        sys.exit(2)
