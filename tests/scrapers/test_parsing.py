@@ -115,7 +115,7 @@ NAME = (
     .map(" ".join)
     .filter(
         lambda s: (
-            s.casefold() not in {"id", "unknown"}
+            fold(s) not in {"id", "unknown"}
             and not re.search(r"\b(?:vs|x|ft|feat|featuring|and|w)\b", s, re.I)
         )
     )

@@ -57,10 +57,13 @@ def test_description_reader() -> None:
     """Headings, prefixes, Markdown, cue dashes and links in free text."""
     text = "Out now!\nFollow Eric Prydz - https://x.co\n\n**Tracklist:**\n\n* 1\\. A - B\n"
     text += "* 00:00 - C - D\n\nThanks - see you\nE - F"
-    assert tracklist_lines(text) == ["1. A - B", "00:00 C - D"]
-    assert tracklist_lines("Intro\n00:00 Intro\n03:10 A - B\nMastered by X - Y") == ["03:10 A - B"]
+    assert tracklist_lines(text) == ["1. A - B", "[00:00] C - D"]
+    assert tracklist_lines("Intro\n00:00 Intro\n03:10 A - B\nMastered by X - Y") == [
+        "[03:10] A - B"
+    ]
     assert tracklist_lines("A - B\nC - D\nlink - https://x.co", whole=True) == ["A - B", "C - D"]
-    assert clean_line("- [01:02:03] | A - B") == "[01:02:03] A - B"
+    assert clean_line("- [01:02:03] | A - B") == "[01:02:03] | A - B"
+    assert tracklist_lines("- [01:02:03] | A - B") == ["[01:02:03] A - B"]
     assert html_text("<p>A &amp; B - C<br />D - E</p>").splitlines() == ["A & B - C", "D - E"]
 
 
