@@ -6,6 +6,11 @@ Serves Spotify, MusicBrainz, Last.fm, Deezer and GetSongBPM imitations. Prints o
 Each upstream has ``--latency-<name>-ms`` and ``--<name>-port`` options::
 
     enrichment-sandbox --latency-spotify-ms 80 --deezer-port 8702 > sandbox.env
+
+The upstream credentials it accepts are made up per run, unless its environment sets them
+under the server's names (``ENRICHMENT_SPOTIFY_CLIENT_ID``, ``..._CLIENT_SECRET``,
+``ENRICHMENT_LASTFM_API_KEY``, ``ENRICHMENT_GETSONGBPM_API_KEY``): compose.yaml passes the same
+values to the server and the sandbox that way.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import signal
 import sys
 from dataclasses import fields
@@ -21,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from enrichment_sandbox.catalogue import Catalogue, CatalogueTrack, load_catalogue
-from enrichment_sandbox.runner import UPSTREAMS, Sandbox, is_loopback
+from enrichment_sandbox.runner import CREDENTIAL_NAMES, UPSTREAMS, Sandbox, is_loopback
 
 log = logging.getLogger("enrichment_sandbox")
 
@@ -86,7 +92,10 @@ async def serve(args: argparse.Namespace) -> None:
     latency = {name: getattr(args, f"latency_{name}_ms") for name in UPSTREAMS}
     ports = {name: getattr(args, f"{name}_port") for name in UPSTREAMS}
     catalogue = read_catalogue(args.catalogue) if args.catalogue else load_catalogue()
-    async with Sandbox(catalogue, host=args.host, latency_ms=latency, ports=ports) as sandbox:
+    credentials = {name: os.environ.get(name, "") for name in CREDENTIAL_NAMES}
+    async with Sandbox(
+        catalogue, host=args.host, latency_ms=latency, ports=ports, credentials=credentials
+    ) as sandbox:
         for key, value in sandbox.settings().items():
             print(f"{key}={value}")
         sys.stdout.flush()

@@ -104,6 +104,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+#: The credentials the imitations check, by the server's variable names: given to ``Sandbox``
+#: (``enrichment-sandbox`` reads them from its environment), else made up per run.
+CREDENTIAL_NAMES = (
+    "ENRICHMENT_SPOTIFY_CLIENT_ID",
+    "ENRICHMENT_SPOTIFY_CLIENT_SECRET",
+    "ENRICHMENT_LASTFM_API_KEY",
+    "ENRICHMENT_GETSONGBPM_API_KEY",
+)
+
+
 class Sandbox:
     """The five imitations, started together on loopback ports (0 = any free port)."""
 
@@ -114,10 +124,13 @@ class Sandbox:
         host: str = "127.0.0.1",
         latency_ms: Mapping[str, float] | None = None,
         ports: Mapping[str, int] | None = None,
+        credentials: Mapping[str, str] | None = None,
     ) -> None:
         """``latency_ms`` / ``ports`` are keyed by :data:`UPSTREAMS` names.
 
-        ``catalogue`` defaults to the bundled one (:func:`load_catalogue`).
+        ``catalogue`` defaults to the bundled one (:func:`load_catalogue`). ``credentials``
+        (keyed by the server's variable names, :data:`CREDENTIAL_NAMES`) are the ones the
+        imitations accept; each one not given is made up for this run.
         """
         if not is_loopback(host):
             raise ValueError(f"the sandbox only listens on loopback addresses, not {host!r}")
@@ -125,10 +138,18 @@ class Sandbox:
         self.host = host
         self.latency_ms = _per_upstream("latency_ms", latency_ms)
         self.ports = _per_upstream("ports", ports)
-        self.client_id = secrets.token_hex(16)
-        self.client_secret = secrets.token_hex(16)
-        self.lastfm_api_key = secrets.token_hex(16)
-        self.getsongbpm_api_key = secrets.token_hex(16)
+        given = {k: v for k, v in (credentials or {}).items() if v}
+        unknown = sorted(set(given) - set(CREDENTIAL_NAMES))
+        if unknown:
+            raise ValueError(f"unknown sandbox credentials {unknown}; known: {CREDENTIAL_NAMES}")
+
+        def credential(name: str) -> str:
+            return given.get(name) or secrets.token_hex(16)
+
+        self.client_id = credential("ENRICHMENT_SPOTIFY_CLIENT_ID")
+        self.client_secret = credential("ENRICHMENT_SPOTIFY_CLIENT_SECRET")
+        self.lastfm_api_key = credential("ENRICHMENT_LASTFM_API_KEY")
+        self.getsongbpm_api_key = credential("ENRICHMENT_GETSONGBPM_API_KEY")
         self._spotify: RunningUpstream[SpotifyImitation] | None = None
         self._musicbrainz: RunningUpstream[MusicBrainzImitation] | None = None
         self._lastfm: RunningUpstream[LastfmImitation] | None = None

@@ -635,8 +635,14 @@ def test_compose_server_environment_is_offline_and_secret_free() -> None:
     upstream = {k: v for k, v in urls.items() if k != "ENRICHMENT_DATABASE_URL"}
     assert len(upstream) == 6
     assert all(v.startswith("http://127.0.0.1:87") for v in upstream.values())
-    for key in ("ENRICHMENT_SECRET_KEY", "ENRICHMENT_ADMIN_TOKEN", "ENRICHMENT_LASTFM_API_KEY"):
+    for key in ("ENRICHMENT_SECRET_KEY", "ENRICHMENT_ADMIN_TOKEN"):
         assert env[key] == f"${{{key}:-}}"
+    # Upstream credentials: made-up sandbox values (overridable), the same for the sandbox.
+    sandbox = vd._environment(vd.load_compose()["services"]["sandbox"])
+    assert set(sandbox) == {k for k in env if k.endswith(("_API_KEY", "_CLIENT_ID", "_SECRET"))}
+    for key, value in sandbox.items():
+        assert env[key] == value
+        assert value.startswith(f"${{{key}:-compose-sandbox-")
     assert vd.check_variables(set(env), "compose") == []
 
 
