@@ -130,6 +130,8 @@ def test_every_recipe_runs_against_the_demo(tmp_path: Path) -> None:
     failed = {line: r.stderr[-300:] for line, r in results.items() if r.returncode != 0}
     assert not failed, failed
     outputs = {line: r.stdout for line, r in results.items()}
+    watch = next(out for line, out in outputs.items() if "Health/Watch" in line)
+    assert '"status": "SERVING"' in watch  # and the stream stayed open until -max-time
     stats = next(out for line, out in outputs.items() if line.endswith(" stats"))
     assert '"coverage_percentages"' in stats
     listing = next(out for line, out in outputs.items() if "dlq list" in line)
