@@ -90,3 +90,12 @@ def test_a_taken_port_stops_the_demo_at_once_naming_it(tmp_path: Path) -> None:
     assert f"port {taken} on 127.0.0.1 is taken" in result.stderr
     assert "--metrics-port" in result.stderr
     assert not (tmp_path / "enrichment.db").exists()
+
+
+def test_readme_names_the_bundled_catalogue_size() -> None:
+    """The Quickstart's catalogue figure is the bundled catalogue's track count."""
+    from enrichment_sandbox.catalogue import load_catalogue
+
+    stated = re.search(r"bundled catalogue of (\d+) DJ tracks", README.read_text())
+    assert stated is not None
+    assert int(stated.group(1)) == len(load_catalogue().tracks)
