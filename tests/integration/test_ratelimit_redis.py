@@ -121,5 +121,7 @@ async def test_a_starved_lane_gets_its_share_across_replicas(redis_url: str, pre
     the first ten slots: the minimum share is counted in Redis, for every replica."""
     waiters = [(0, Priority.BACKGROUND)] + [(1, Priority.INTERACTIVE)] * 15
     order = await _order_across_replicas(redis_url, f"{prefix}mb", waiters, rate=50.0)
-    assert order.index(0) == 9
+    # One of the first ten, as the share promises; exactly which depends on when the
+    # waiters' scripts ran, which a busy machine shifts by a slot or two.
+    assert order.index(0) <= 9
     assert sorted(order) == list(range(16))
