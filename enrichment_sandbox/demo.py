@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import io
 import json
 import os
 import signal
@@ -264,6 +265,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--keep-running", action="store_true", help="serve until Ctrl-C or SIGTERM")
     args = parser.parse_args(argv)
+    # A line at a time even into a pipe (`| tee`, a test reading it): progress shows live.
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)
     options = DemoOptions(args.port, args.metrics_port, args.database, args.keep_running)
     try:
         sys.exit(asyncio.run(demo(options)))
