@@ -14,7 +14,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Literal, get_args
 
-FaultKind = Literal["status", "hang", "rate_limit", "malformed", "error_in_200", "quota"]
+FaultKind = Literal[
+    "status", "hang", "rate_limit", "malformed", "error_in_200", "quota", "garbled", "echo"
+]
 """What an injected fault does (see :class:`FaultRule`)."""
 
 FAULT_KINDS: frozenset[str] = frozenset(get_args(FaultKind))
@@ -29,7 +31,12 @@ class FaultRule:
     never answers (about an hour; the client's timeout must cut it); ``rate_limit`` is the
     upstream's throttling response; ``malformed`` is HTTP 200 with a truncated JSON body;
     ``error_in_200`` is an error inside a 200 (Last.fm) or a 500 (the others);
-    ``quota`` is Spotify's QUOTA_EXCEEDED 429 / Last.fm's suspended key (error 26).
+    ``quota`` is Spotify's QUOTA_EXCEEDED 429 / Last.fm's suspended key (error 26);
+    ``garbled`` is a broken HTTP answer on the wire (an invalid status line), which HTTP
+    clients report with the full request URL; ``echo`` is ``status`` with an error body
+    quoting the whole request (URL with its query string, headers, form) back.
+    ``retry_after_header`` sets ``Retry-After`` to that exact text (``"inf"``, ``"NaN"``,
+    ``"-5"``, ``"1e400"``, an HTTP date...), for clients that must parse it defensively.
     ``times`` None keeps the fault until cleared; otherwise each matching request
     consumes one.
     """
@@ -38,6 +45,7 @@ class FaultRule:
     kind: FaultKind
     status: int = 503
     retry_after: float | None = None
+    retry_after_header: str | None = None
     times: int | None = None
 
     def matches(self, endpoint: str) -> bool:
@@ -63,6 +71,7 @@ class FaultRule:
             kind=kind,
             status=_http_status(data.get("status", 503)),
             retry_after=_optional_seconds(data.get("retry_after")),
+            retry_after_header=_optional_header(data.get("retry_after_header")),
             times=_optional_times(data.get("times")),
         )
 
@@ -79,6 +88,14 @@ def _optional_seconds(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
         raise ValueError("'retry_after' must be a non-negative number of seconds or null")
     return float(value)
+
+
+def _optional_header(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or any(ch in value for ch in "\r\n\0"):
+        raise ValueError("'retry_after_header' must be a single-line string or null")
+    return value
 
 
 def _optional_times(value: object) -> int | None:

@@ -88,6 +88,8 @@ async def apply_fault(
     """The response ``rule`` calls for; a rule's ``retry_after`` always sets ``Retry-After``."""
     if rule.kind == "hang":
         return await hang(controls)
+    if rule.kind == "garbled":
+        return garbled(request)
     if rule.kind == "malformed":
         response = malformed_response()
     elif rule.kind == "rate_limit":
@@ -96,11 +98,46 @@ async def apply_fault(
         response = responder.error_in_200(request, endpoint)
     elif rule.kind == "quota":
         response = responder.quota(request, endpoint, rule)
+    elif rule.kind == "echo":
+        response = await echo(request, rule.status)
     else:
         response = responder.status(request, endpoint, rule.status)
     if rule.retry_after is not None and "Retry-After" not in response.headers:
         response.headers["Retry-After"] = seconds_header(rule.retry_after)
+    if rule.retry_after_header is not None:
+        response.headers["Retry-After"] = rule.retry_after_header
     return response
+
+
+GARBLED_ANSWER = b"HTTP/1.1 2x0 Garbled\r\nContent-Length: 5\r\n\r\nhello"
+"""An answer no HTTP parser accepts (the status code is not a number)."""
+
+
+def garbled(request: web.Request) -> web.Response:
+    """Write ``GARBLED_ANSWER`` straight to the socket and close it.
+
+    The response returned afterwards goes nowhere (the transport is closed); it only
+    ends the handler.
+    """
+    transport = request.transport
+    if transport is not None:
+        transport.write(GARBLED_ANSWER)
+        transport.close()
+    return web.Response(status=500, text="garbled")
+
+
+async def echo(request: web.Request, status: int) -> web.Response:
+    """An error body quoting the request back: URL, headers and form, as some APIs do."""
+    form = dict(await request.post()) if request.can_read_body else {}
+    body = {
+        "error": {"status": status, "message": f"bad request to {request.url}"},
+        "request": {
+            "url": str(request.url),
+            "headers": dict(request.headers),
+            "form": {k: str(v) for k, v in form.items()},
+        },
+    }
+    return json_response(body, status=status)
 
 
 def control_middleware(

@@ -23,6 +23,7 @@ from enrichment_server.sources.http import (
     TransportError,
     parse_retry_after,
 )
+from enrichment_server.sources.redact import redact
 
 T = TypeVar("T")
 
@@ -34,14 +35,26 @@ class Model(BaseModel):
 
 
 class HttpSource:
-    """A source client: a caller (cache, retries...) plus the transport it fetches with."""
+    """A source client: a caller (cache, retries...) plus the transport it fetches with.
+
+    ``credentials`` are the values this client sends (keys, client id and secret): no
+    error text it produces may contain them (``redact``), whatever an upstream echoes.
+    """
 
     source: Source
 
-    def __init__(self, caller: UpstreamCaller, transport: Transport, http_timeout_s: float) -> None:
+    def __init__(
+        self,
+        caller: UpstreamCaller,
+        transport: Transport,
+        http_timeout_s: float,
+        *,
+        credentials: tuple[str, ...] = (),
+    ) -> None:
         self._caller = caller
         self._transport = transport
         self._http_timeout_s = http_timeout_s
+        self._credentials = credentials
 
     async def _send(
         self,
@@ -53,16 +66,30 @@ class HttpSource:
         headers: Mapping[str, str] | None = None,
         data: Mapping[str, str] | None = None,
     ) -> HttpResponse:
-        """Send within the time the deadline leaves; transport failures become retriable."""
-        timeout = min(self._http_timeout_s, deadline.remaining())
+        """Send within the time the deadline leaves; transport failures become retriable.
+
+        With no time left nothing is sent (a timeout of 0 would mean "none" to aiohttp).
+        """
+        remaining = deadline.remaining()
+        if remaining <= 0:
+            raise DeadlineExceeded(self.source, "no time left to send the request")
+        timeout = min(self._http_timeout_s, remaining)
         try:
             return await self._transport.request(
                 method, url, params=params, headers=headers, data=data, timeout_s=timeout
             )
         except TransportError as exc:
             if exc.timeout and deadline.remaining() <= 0.001:
-                raise DeadlineExceeded(self.source, "deadline reached during the call") from exc
-            raise UpstreamUnavailable(self.source, str(exc)) from exc
+                raise DeadlineExceeded(self.source, "deadline reached during the call") from None
+            raise UpstreamUnavailable(self.source, self._redact(str(exc))) from None
+
+    def _redact(self, text: str) -> str:
+        """``text`` without query strings or this client's credentials."""
+        return redact(text, self._credentials)
+
+    def _error_text(self, resp: HttpResponse) -> str:
+        """The error body's message (``error_text``), redacted: bodies may echo a request."""
+        return self._redact(error_text(resp))
 
     def _parse(self, resp: HttpResponse, adapter: TypeAdapter[T]) -> T:
         """Validate the body against the wire model; a mismatch is a malformed response."""
@@ -71,9 +98,8 @@ class HttpSource:
         except ValidationError as exc:
             detail = exc.errors()[0]
             where = ".".join(str(p) for p in detail["loc"]) or "body"
-            raise MalformedResponse(
-                self.source, f"unexpected body from HTTP {resp.status}: {where}: {detail['msg']}"
-            ) from None
+            message = f"unexpected body from HTTP {resp.status}: {where}: {detail['msg']}"
+            raise MalformedResponse(self.source, self._redact(message)) from None
 
     def _throttled(self, resp: HttpResponse, message: str) -> RateLimited:
         """A ``RateLimited`` carrying the response's ``Retry-After``."""
@@ -94,8 +120,9 @@ class EndpointSource(HttpSource):
         *,
         base_url: str,
         user_agent: str,
+        credentials: tuple[str, ...] = (),
     ) -> None:
-        super().__init__(caller, transport, http_timeout_s)
+        super().__init__(caller, transport, http_timeout_s, credentials=credentials)
         self._base = base_url
         self._headers = {"User-Agent": user_agent, **self.extra_headers}
 
@@ -109,7 +136,8 @@ def error_text(resp: HttpResponse) -> str:
 
     Spotify: ``{"error": {"status", "message", "reason"?}}``; token endpoint and
     MusicBrainz: ``{"error": "...", "error_description"?}``; Last.fm: ``{"error": N,
-    "message"}``. Bodies never carry our credentials, so the text is safe to log.
+    "message"}``. A body may echo our request: sources pass this through ``redact``
+    (``HttpSource._error_text``) before it goes anywhere.
     """
     excerpt = resp.body[:120].decode("utf-8", "replace")
     try:

@@ -25,7 +25,7 @@ from enrichment_server.deadline import Deadline
 from enrichment_server.domain import Source
 from enrichment_server.errors import UpstreamError, UpstreamRejected, UpstreamUnavailable
 from enrichment_server.resilience.pipeline import CallContext, Lookup, TtlKind
-from enrichment_server.sources.base import EndpointSource, Model, error_text, is_empty, is_none
+from enrichment_server.sources.base import EndpointSource, Model, is_empty, is_none
 from enrichment_server.sources.http import HttpResponse
 
 T = TypeVar("T")
@@ -204,7 +204,7 @@ class DeezerClient(EndpointSource):
         if resp.status == 429:
             raise self._throttled(resp, "rate limited (HTTP 429)")
         if resp.status >= 400:
-            raise UpstreamRejected(self.source, f"HTTP {resp.status}: {error_text(resp)}")
+            raise UpstreamRejected(self.source, f"HTTP {resp.status}: {self._error_text(resp)}")
         code = _error_code(resp)
         if code is None:
             return resp
@@ -213,7 +213,7 @@ class DeezerClient(EndpointSource):
         raise self._error(resp, code)
 
     def _error(self, resp: HttpResponse, code: int) -> UpstreamError:
-        text = f"error {code}: {error_text(resp)}"
+        text = f"error {code}: {self._error_text(resp)}"
         if code == QUOTA:
             return self._throttled(resp, text)
         if code == BUSY:

@@ -28,7 +28,7 @@ from enrichment_server.enrichment.matching import MATCHER_VERSION, normalise
 from enrichment_server.enrichment.musical_key import MusicalKey, parse_key
 from enrichment_server.errors import Unauthenticated, UpstreamRejected, UpstreamUnavailable
 from enrichment_server.resilience.pipeline import CallContext, Lookup, TtlKind, UpstreamCaller
-from enrichment_server.sources.base import EndpointSource, Model, error_text, is_empty, is_none
+from enrichment_server.sources.base import EndpointSource, Model, is_empty, is_none
 from enrichment_server.sources.http import HttpResponse, Transport
 
 NO_RESULT = "no result"
@@ -143,7 +143,12 @@ class GetSongBpmClient(EndpointSource):
         user_agent: str,
     ) -> None:
         super().__init__(
-            caller, transport, http_timeout_s, base_url=base_url, user_agent=user_agent
+            caller,
+            transport,
+            http_timeout_s,
+            base_url=base_url,
+            user_agent=user_agent,
+            credentials=(api_key,),
         )
         self._api_key = api_key
 
@@ -182,22 +187,22 @@ class GetSongBpmClient(EndpointSource):
     def _check_miss(self, miss: _Miss) -> None:
         """``no result`` is a miss; any other error text in its place is a rejection."""
         if miss.error.strip().casefold() != NO_RESULT:
-            raise UpstreamRejected(self.source, f"unexpected error: {miss.error}")
+            raise UpstreamRejected(self.source, self._redact(f"unexpected error: {miss.error}"))
 
     async def _call(self, deadline: Deadline, path: str, params: dict[str, str]) -> HttpResponse:
         """The successful response, or the error its status or bare error body means."""
         query = {"api_key": self._api_key, **params}
         resp = await self._send(deadline, self._url(path), params=query, headers=self._headers)
         if resp.status in (401, 403):
-            raise Unauthenticated(self.source, f"HTTP {resp.status}: {error_text(resp)}")
+            raise Unauthenticated(self.source, f"HTTP {resp.status}: {self._error_text(resp)}")
         if resp.status == 429:
-            raise self._throttled(resp, f"rate limited (429): {error_text(resp)}")
+            raise self._throttled(resp, f"rate limited (429): {self._error_text(resp)}")
         if resp.status >= 500:
-            raise UpstreamUnavailable(self.source, f"HTTP {resp.status}: {error_text(resp)}")
+            raise UpstreamUnavailable(self.source, f"HTTP {resp.status}: {self._error_text(resp)}")
         if resp.status >= 400:
-            raise UpstreamRejected(self.source, f"HTTP {resp.status}: {error_text(resp)}")
+            raise UpstreamRejected(self.source, f"HTTP {resp.status}: {self._error_text(resp)}")
         if _bare_error(resp):
-            raise UpstreamUnavailable(self.source, f"error in HTTP 200: {error_text(resp)}")
+            raise UpstreamUnavailable(self.source, f"error in HTTP 200: {self._error_text(resp)}")
         return resp
 
 

@@ -24,7 +24,7 @@ from enrichment_server.errors import (
     UpstreamUnavailable,
 )
 from enrichment_server.resilience.pipeline import CallContext, Lookup, TtlKind, UpstreamCaller
-from enrichment_server.sources.base import EndpointSource, Model, error_text, is_empty, is_none
+from enrichment_server.sources.base import EndpointSource, Model, is_empty, is_none
 from enrichment_server.sources.http import HttpResponse, Transport
 
 #: A track with no mbid, no album and fewer listeners than this is Last.fm's stub for
@@ -125,7 +125,12 @@ class LastfmClient(EndpointSource):
         user_agent: str,
     ) -> None:
         super().__init__(
-            caller, transport, http_timeout_s, base_url=base_url, user_agent=user_agent
+            caller,
+            transport,
+            http_timeout_s,
+            base_url=base_url,
+            user_agent=user_agent,
+            credentials=(api_key,),
         )
         self._api_key = api_key
 
@@ -170,7 +175,7 @@ class LastfmClient(EndpointSource):
         raise self._error(resp, code)
 
     def _error(self, resp: HttpResponse, code: int | None) -> Exception:
-        text = error_text(resp)
+        text = self._error_text(resp)
         if code == _THROTTLED or resp.status == 429:
             return self._throttled(resp, text)
         if code in _BAD_KEY:

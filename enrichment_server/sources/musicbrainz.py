@@ -18,7 +18,7 @@ from enrichment_server.deadline import Deadline
 from enrichment_server.domain import Source
 from enrichment_server.errors import UpstreamRejected, UpstreamUnavailable
 from enrichment_server.resilience.pipeline import CallContext, Lookup, TtlKind
-from enrichment_server.sources.base import EndpointSource, Model, error_text, is_empty, is_none
+from enrichment_server.sources.base import EndpointSource, Model, is_empty, is_none
 from enrichment_server.sources.http import HttpResponse
 
 SEARCH_LIMIT = 10
@@ -201,7 +201,7 @@ class MusicBrainzClient(EndpointSource):
         """Raise the ``UpstreamError`` an unsuccessful status means."""
         if resp.status < 400:
             return
-        reason = error_text(resp)
+        reason = self._error_text(resp)
         if resp.status in (429, 503):
             # MusicBrainz's front proxy throttles with 503 (rate limit or overload).
             raise self._throttled(resp, f"throttled (HTTP {resp.status}): {reason}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import math
 import time
 
 import structlog
@@ -20,18 +21,21 @@ from pydantic import Field, TypeAdapter
 from enrichment_server.deadline import Clock, Deadline
 from enrichment_server.domain import Source
 from enrichment_server.errors import (
+    DeadlineExceeded,
     QuotaExceeded,
     Unauthenticated,
     UpstreamRejected,
     UpstreamUnavailable,
 )
 from enrichment_server.resilience.pipeline import CallContext, Lookup, TtlKind, UpstreamCaller
-from enrichment_server.sources.base import HttpSource, Model, error_text, is_empty, is_none
+from enrichment_server.sources.base import HttpSource, Model, is_empty, is_none
 from enrichment_server.sources.http import HttpResponse, Transport
 
 log = structlog.get_logger(__name__)
 SEARCH_LIMIT = 10
 TOKEN_EARLY_REFRESH_S = 60.0
+DEFAULT_TOKEN_LIFETIME_S = 3600.0
+MAX_TOKEN_LIFETIME_S = 86400.0
 
 
 class SpotifyArtist(Model):
@@ -95,7 +99,16 @@ class _SearchPage(Model):
 class _Token(Model):
     access_token: str
     token_type: str
-    expires_in: float
+    expires_in: float | None = None
+
+    @property
+    def lifetime_s(self) -> float:
+        """``expires_in`` when believable; else Spotify's documented hour (a 401 refreshes
+        the token anyway): NaN, infinite, negative or absurd values are treated as absent."""
+        value = self.expires_in
+        if value is None or not math.isfinite(value) or not 0 < value <= MAX_TOKEN_LIFETIME_S:
+            return DEFAULT_TOKEN_LIFETIME_S
+        return value
 
 
 TRACKS = TypeAdapter(list[SpotifyTrack])
@@ -125,10 +138,11 @@ class SpotifyClient(HttpSource):
         market: str,
         clock: Clock = time.monotonic,
     ) -> None:
-        super().__init__(caller, transport, http_timeout_s)
+        basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
+        credentials = (client_id, client_secret, basic)
+        super().__init__(caller, transport, http_timeout_s, credentials=credentials)
         self._api = api_url.rstrip("/")
         self._token_url = token_url
-        basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
         self._basic = f"Basic {basic}"
         self._market = market
         self._clock = clock
@@ -208,13 +222,27 @@ class SpotifyClient(HttpSource):
         return resp
 
     async def _bearer(self, deadline: Deadline, stale: str | None = None) -> str:
-        async with self._token_lock:
+        """A live token; one caller fetches while the others wait, each within its deadline.
+
+        The wait is bounded by the caller's deadline, and the fetch by its own (never
+        zero) HTTP timeout, so a hanging token endpoint holds the lock for at most one
+        HTTP timeout and Spotify recovers as soon as the endpoint does.
+        """
+        try:
+            async with asyncio.timeout(deadline.remaining()):
+                await self._token_lock.acquire()
+        except TimeoutError:
+            raise DeadlineExceeded(self.source, "deadline reached waiting for a token") from None
+        try:
             fresh = self._clock() < self._token_expires - TOKEN_EARLY_REFRESH_S
             if self._token is not None and fresh and self._token != stale:
                 return self._token
             token = await self._fetch_token(deadline)
-            self._token, self._token_expires = token.access_token, self._clock() + token.expires_in
+            self._token = token.access_token
+            self._token_expires = self._clock() + token.lifetime_s
             return token.access_token
+        finally:
+            self._token_lock.release()
 
     async def _fetch_token(self, deadline: Deadline) -> _Token:
         resp = await self._send(
@@ -226,19 +254,21 @@ class SpotifyClient(HttpSource):
         )
         if resp.status in (400, 401, 403):
             raise Unauthenticated(
-                self.source, f"token endpoint refused the credentials: {error_text(resp)}"
+                self.source, f"token endpoint refused the credentials: {self._error_text(resp)}"
             )
         self._check(resp)
         token = self._parse(resp, _TOKEN)
         if token.token_type.casefold() != "bearer":
-            raise UpstreamRejected(self.source, f"unexpected token type {token.token_type!r}")
+            raise UpstreamRejected(
+                self.source, self._redact(f"unexpected token type {token.token_type!r}")
+            )
         return token
 
     def _check(self, resp: HttpResponse) -> None:
         """Raise the ``UpstreamError`` an unsuccessful status means."""
         if resp.status < 400:
             return
-        reason = error_text(resp)
+        reason = self._error_text(resp)
         if resp.status == 429:
             if "QUOTA_EXCEEDED" in reason:
                 raise QuotaExceeded(self.source, "quota exhausted until its window resets")
