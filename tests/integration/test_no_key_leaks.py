@@ -101,7 +101,7 @@ def metrics_port(log: Path) -> int:
     """The metrics port the server logged at start."""
     for line in log.read_text().splitlines():
         if '"server_started"' in line:
-            return int(json.loads(line)["metrics_port"])
+            return int(json.loads(line)["http_port"])
     raise AssertionError("no server_started line")
 
 
