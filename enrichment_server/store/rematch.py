@@ -26,12 +26,14 @@ from enrichment_server.store.rows import insert_for
 
 __all__ = ["ENRICHED_COLUMNS", "StoredMatch", "forget_matches", "stored_matches"]
 
+_SAVED_COLUMNS = frozenset({"track_id", "artist_name", "track_title", "created_at", "updated_at"})
 ENRICHED_COLUMNS = tuple(
     column.name
     for column in Track.__table__.columns
-    if column.name not in {"track_id", "artist_name", "track_title", "created_at", "updated_at"}
+    if column.name not in _SAVED_COLUMNS and column.computed is None
 )
-"""Every column an enrichment writes; a forgotten match has them all cleared."""
+"""Every column an enrichment writes (generated columns follow them); a forgotten match
+has them all cleared."""
 
 
 @dataclass(frozen=True, slots=True)
