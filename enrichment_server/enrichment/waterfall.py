@@ -21,6 +21,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 
@@ -212,13 +213,18 @@ class Waterfall:
         # Spotify's ISRC makes MusicBrainz exact, but a slow Spotify must not starve a
         # healthy MusicBrainz: wait for it at most a share of the time left, then search.
         spotify = asyncio.ensure_future(self._spotify(run))
-        patience = run.ctx.deadline.remaining() * SPOTIFY_PATIENCE
         try:
-            track = await asyncio.wait_for(asyncio.shield(spotify), patience)
-        except TimeoutError:
-            track = None
-        isrc = track.external_ids.isrc if track is not None else None
-        await asyncio.gather(self._musicbrainz(run, isrc), self._deezer(run, isrc), spotify)
+            patience = run.ctx.deadline.remaining() * SPOTIFY_PATIENCE
+            try:
+                track = await asyncio.wait_for(asyncio.shield(spotify), patience)
+            except TimeoutError:
+                track = None
+            isrc = track.external_ids.isrc if track is not None else None
+            await asyncio.gather(self._musicbrainz(run, isrc), self._deezer(run, isrc), spotify)
+        finally:
+            # Cut off (or the caller gone) while waiting for Spotify: the shield kept the
+            # task alive, and nothing started for an RPC may outlive it.
+            await _end(spotify)
 
     async def _spotify(self, run: _Run) -> SpotifyTrack | None:
         client = self._sources.spotify
@@ -357,6 +363,13 @@ class Waterfall:
             return match is not None
 
         await run.guarded(Source.LASTFM, ask_with_fallback(run.identity, run.query, ask))
+
+
+async def _end(task: asyncio.Future[Any]) -> None:
+    """Cancel ``task`` if it is still running and wait until it has ended."""
+    if not task.done():
+        task.cancel()
+        await asyncio.wait({task})
 
 
 def _describe_spotify(track: SpotifyTrack) -> tuple[str, str, int | None]:

@@ -2,7 +2,8 @@
 
 The shared call runs as its own task, so one caller's cancellation (a client hanging up)
 does not cancel it for the others; each caller waits on it only as long as its own
-deadline allows, and a caller whose deadline passes leaves without cancelling it.
+deadline allows, and a caller whose deadline passes leaves without cancelling it. When
+the last waiting caller is cancelled (its RPC is gone), the call is cancelled too.
 
 The shared call never runs under a deadline shorter than a waiting caller's: its
 ``SharedCall.deadline`` is the *longest* deadline among everyone who joined (each capped
@@ -38,6 +39,8 @@ class SharedCall:
         self._clock = clock
         self._expires_at = -math.inf
         self.lane = Priority.BACKGROUND
+        self.waiters = 0
+        """Callers waiting on the call right now."""
 
     def join(self, deadline: Deadline, lane: Priority, cap_s: float | None = None) -> None:
         """Count a caller in: its deadline (capped for a joiner) and lane may extend or
@@ -104,7 +107,18 @@ class Coalescer(Generic[T]):
             task, shared = entry
             shared.join(deadline, lane, self._cap_s)
             self.joined += 1
-        return await asyncio.wait_for(asyncio.shield(task), deadline.remaining())
+        shared.waiters += 1
+        try:
+            return await asyncio.wait_for(asyncio.shield(task), deadline.remaining())
+        except asyncio.CancelledError:
+            if shared.waiters == 1 and not task.done():
+                # The last caller is gone (its RPC cancelled): the call serves nobody, and
+                # nothing started for an RPC may outlive it. (A caller that times out
+                # leaves it running: it ends at the shared deadline, which is its own.)
+                task.cancel()
+            raise
+        finally:
+            shared.waiters -= 1
 
     def _forget(self, key: str, task: asyncio.Task[T]) -> None:
         entry = self._inflight.get(key)
