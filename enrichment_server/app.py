@@ -22,6 +22,7 @@ from opentelemetry.sdk.trace.export import SpanExporter
 from enrichment_client.pb.enrichment.v1 import admin_pb2
 from enrichment_client.pb.enrichment.v1 import admin_pb2_grpc as admin_grpc
 from enrichment_client.pb.enrichment.v1 import enrichment_pb2_grpc as pb_grpc
+from enrichment_server.api import decoding
 from enrichment_server.api.admin import AdminServicer
 from enrichment_server.api.health import SERVICE_NAME, Health
 from enrichment_server.api.http import HttpBackends, serve_http
@@ -234,7 +235,7 @@ class App:
         )
         options = ServicerOptions(settings.default_deadline_s, settings.batch_concurrency)
         self._servicer = EnrichmentServicer(waterfall, options, shared.metrics, self._recorder)
-        pb_grpc.add_EnrichmentServiceServicer_to_server(self._servicer, server)
+        decoding.register(pb_grpc.add_EnrichmentServiceServicer_to_server, self._servicer, server)
         self._admin = admin = AdminServicer(
             shared.registry,
             settings.admin_token.get_secret_value(),
@@ -242,7 +243,7 @@ class App:
             credentials,
             shared.metrics.cache_hit_rate,
         )
-        admin_grpc.add_EnrichmentAdminServiceServicer_to_server(admin, server)
+        decoding.register(admin_grpc.add_EnrichmentAdminServiceServicer_to_server, admin, server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health.servicer, server)
         names = (
             SERVICE_NAME,
@@ -332,8 +333,8 @@ class App:
         if self._server is not None:
             log.info("server_stopping", grace_s=grace)
             await self._server.stop(grace)
-        if self._servicer is not None:
-            await self._servicer.drain(grace)  # results still being written
+        if self._recorder is not None:
+            await self._recorder.drain(grace)  # results still being written
         await self._stop_background(grace)
         await self._stack.aclose()
         log.info("server_stopped")

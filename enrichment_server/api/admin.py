@@ -16,12 +16,16 @@ from typing import Any, Protocol
 import grpc
 import structlog
 from google.protobuf import timestamp_pb2
+from grpc_status import rpc_status
 
 from enrichment_client.pb.enrichment.v1 import admin_pb2 as admin_pb
 from enrichment_client.pb.enrichment.v1 import admin_pb2_grpc as admin_grpc
 from enrichment_client.pb.enrichment.v1 import enrichment_pb2 as pb
-from enrichment_server.api.convert import ERROR_CODE, SOURCE
-from enrichment_server.domain import ErrorKind, Source
+from enrichment_server.api import selection
+from enrichment_server.api.convert import ERROR_CODE, SOURCE, bad_request_status
+from enrichment_server.api.selection import Selection
+from enrichment_server.domain import Source
+from enrichment_server.errors import FieldViolation, InvalidRequest
 from enrichment_server.resilience.breaker import BreakerState
 from enrichment_server.resilience.registry import BreakerRegistry
 from enrichment_server.store import DeadLetter, MaskedCredential, Store
@@ -30,6 +34,9 @@ log = structlog.get_logger("enrichment.admin")
 Context = Any  # grpc.aio.ServicerContext; grpc ships no type stubs
 _SOURCE_BY_PB = {v: k for k, v in SOURCE.items()}
 _KIND_BY_PB = {v: k for k, v in ERROR_CODE.items()}
+#: Stored names -> wire values; anything else (None: a crash of our own) is UNSPECIFIED.
+_SOURCE_BY_NAME = {str(k): v for k, v in SOURCE.items()}
+_CODE_BY_NAME = {str(k): v for k, v in ERROR_CODE.items()}
 BREAKER_STATE = {
     BreakerState.CLOSED: admin_pb.BREAKER_STATE_CLOSED,
     BreakerState.OPEN: admin_pb.BREAKER_STATE_OPEN,
@@ -37,7 +44,6 @@ BREAKER_STATE = {
 }
 _STATE = {"due": admin_pb.DEAD_LETTER_STATE_DUE, "parked": admin_pb.DEAD_LETTER_STATE_PARKED}
 _STATE_BY_PB = {v: k for k, v in _STATE.items()}
-MAX_PAGE = 500
 
 
 class CredentialManager(Protocol):
@@ -78,14 +84,10 @@ def dead_letter_message(entry: DeadLetter) -> admin_pb.DeadLetter:
     """The wire form of a dead letter, with its per-source errors."""
     errors = []
     for error in entry.errors:
-        source = SOURCE.get(Source(str(error.get("source"))), pb.SOURCE_UNSPECIFIED)
-        kind = str(error.get("kind", ""))
-        code = (
-            ERROR_CODE[ErrorKind(kind)]
-            if kind in set(ErrorKind)
-            else pb.ERROR_CODE_UNSPECIFIED  # e.g. "internal": a crash of our own
-        )
-        message = str(error.get("message", ""))
+        # A crashed attempt is stored with source None and kind "internal" (issue 12 item 7).
+        source = _SOURCE_BY_NAME.get(str(error.get("source")), pb.SOURCE_UNSPECIFIED)
+        code = _CODE_BY_NAME.get(str(error.get("kind")), pb.ERROR_CODE_UNSPECIFIED)
+        message = str(error.get("message") or "")
         retriable = bool(error.get("retriable"))
         errors.append(
             pb.SourceError(source=source, code=code, message=message, retriable=retriable)
@@ -105,10 +107,21 @@ def dead_letter_message(entry: DeadLetter) -> admin_pb.DeadLetter:
     )
 
 
-def _filters(request: Any) -> tuple[str | None, str | None]:
-    source = _SOURCE_BY_PB.get(request.source)
-    kind = _KIND_BY_PB.get(request.error_code)
-    return (str(source) if source else None, str(kind) if kind else None)
+def _selection(request: Any, bad: list[FieldViolation]) -> Selection:
+    """The dead letters a List/Replay/Purge request selects; violations added to ``bad``."""
+    source = selection.enum_value("source", request.source, _SOURCE_BY_PB, bad)
+    kind = selection.enum_value("error_code", request.error_code, _KIND_BY_PB, bad)
+    state = None
+    if "state" in request.DESCRIPTOR.fields_by_name:
+        state = selection.enum_value("state", request.state, _STATE_BY_PB, bad)
+    chosen = selection.ids(request.ids, bad) if "ids" in request.DESCRIPTOR.fields_by_name else None
+    return Selection(chosen, str(source) if source else None, str(kind) if kind else None, state)
+
+
+async def _refuse(context: Context, error: InvalidRequest) -> None:
+    """INVALID_ARGUMENT with a BadRequest naming each bad field (raises)."""
+    log.info("admin_rejected", fields=[v.field for v in error.violations])
+    await context.abort_with_status(rpc_status.to_status(bad_request_status(error)))
 
 
 class AdminServicer(admin_grpc.EnrichmentAdminServiceServicer):
@@ -133,7 +146,10 @@ class AdminServicer(admin_grpc.EnrichmentAdminServiceServicer):
     ) -> admin_pb.ResetBreakerResponse:
         """Reset one source's breaker (or all) here and in the shared hint."""
         await require_admin(context, self._token)
-        source = _SOURCE_BY_PB.get(request.source)
+        bad: list[FieldViolation] = []
+        source = selection.enum_value("source", request.source, _SOURCE_BY_PB, bad)
+        if bad:
+            await _refuse(context, InvalidRequest(bad))
         if source is not None and source not in self._breakers.sources:
             await context.abort(
                 grpc.StatusCode.NOT_FOUND, f"no breaker for {source}: the source is not enabled"
@@ -173,14 +189,14 @@ class AdminServicer(admin_grpc.EnrichmentAdminServiceServicer):
     ) -> admin_pb.ListDeadLettersResponse:
         """A page of dead letters, oldest first."""
         await require_admin(context, self._token)
-        source, kind = _filters(request)
-        size = min(MAX_PAGE, request.page_size or 50)
-        try:
-            entries, token = await self._store.list_dead_letters(
-                source, kind, _STATE_BY_PB.get(request.state), size, request.page_token or None
-            )
-        except ValueError as exc:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        bad: list[FieldViolation] = []
+        chosen = _selection(request, bad)
+        page = selection.page(request.page_size, request.page_token, bad)
+        if bad:
+            await _refuse(context, InvalidRequest(bad))
+        entries, token = await self._store.list_dead_letters(
+            chosen.source, chosen.kind, chosen.state, page.size, page.token
+        )
         return admin_pb.ListDeadLettersResponse(
             dead_letters=[dead_letter_message(e) for e in entries], next_page_token=token or ""
         )
@@ -190,16 +206,18 @@ class AdminServicer(admin_grpc.EnrichmentAdminServiceServicer):
     ) -> admin_pb.ReplayDeadLettersResponse:
         """Make the selected entries due now, with a fresh attempt budget."""
         await require_admin(context, self._token)
-        source, kind = _filters(request)
-        if not (request.ids or source or kind or request.all_parked):
-            await context.abort(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                "select entries: ids, source, error_code or all_parked",
+        bad: list[FieldViolation] = []
+        chosen = _selection(request, bad)
+        if not bad and chosen.empty and not request.all_parked:
+            bad.append(
+                FieldViolation("ids", "select entries: ids, source, error_code or all_parked")
             )
+        if bad:
+            await _refuse(context, InvalidRequest(bad))
         replayed = await self._store.replay(
-            list(request.ids) or None,
-            source=source,
-            kind=kind,
+            chosen.ids,
+            source=chosen.source,
+            kind=chosen.kind,
             parked_only=request.all_parked,
             now=datetime.now(UTC),
         )
@@ -211,15 +229,16 @@ class AdminServicer(admin_grpc.EnrichmentAdminServiceServicer):
     ) -> admin_pb.PurgeDeadLettersResponse:
         """Delete the selected entries."""
         await require_admin(context, self._token)
-        source, kind = _filters(request)
-        state = _STATE_BY_PB.get(request.state)
-        if not (request.ids or source or kind or state or request.all):
-            await context.abort(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                "select entries: ids, source, error_code, state, or all=true",
+        bad: list[FieldViolation] = []
+        chosen = _selection(request, bad)
+        if not bad and chosen.empty and not request.all:
+            bad.append(
+                FieldViolation("ids", "select entries: ids, source, error_code, state, or all=true")
             )
+        if bad:
+            await _refuse(context, InvalidRequest(bad))
         purged = await self._store.purge(
-            list(request.ids) or None, source=source, kind=kind, state=state
+            chosen.ids, source=chosen.source, kind=chosen.kind, state=chosen.state
         )
         log.info("dead_letters_purged", count=purged)
         return admin_pb.PurgeDeadLettersResponse(purged=purged)
@@ -230,11 +249,11 @@ class AdminServicer(admin_grpc.EnrichmentAdminServiceServicer):
         """Encrypt, store and apply a credential (never logged, never returned)."""
         await require_admin(context, self._token)
         source = _SOURCE_BY_PB.get(request.source)
-        if source is None or not request.name or not request.value:
-            await context.abort(
-                grpc.StatusCode.INVALID_ARGUMENT, "source, name and value are required"
-            )
-            raise AssertionError("abort raises")  # pragma: no cover
+        try:
+            selection.credential(source, request.name, request.value)
+        except InvalidRequest as exc:
+            await _refuse(context, exc)
+        assert source is not None  # checked by selection.credential
         try:
             masked = await self._credentials.set_credential(source, request.name, request.value)
         except ValueError as exc:
@@ -255,7 +274,7 @@ class AdminServicer(admin_grpc.EnrichmentAdminServiceServicer):
 
 def _credential_message(credential: MaskedCredential) -> admin_pb.Credential:
     return admin_pb.Credential(
-        source=SOURCE.get(Source(credential.source), pb.SOURCE_UNSPECIFIED),
+        source=_SOURCE_BY_NAME.get(credential.source, pb.SOURCE_UNSPECIFIED),
         name=credential.name,
         masked_value=credential.masked,
         updated_at=_timestamp(credential.updated_at),

@@ -23,12 +23,13 @@ from enrichment_server.api.convert import (
     raw_request,
     response_message,
 )
+from enrichment_server.api.decoding import Undecodable
 from enrichment_server.api.validation import validate
 from enrichment_server.deadline import Deadline
 from enrichment_server.domain import EnrichmentRequest, EnrichmentResult
 from enrichment_server.enrichment.waterfall import Waterfall
-from enrichment_server.errors import InvalidRequest
-from enrichment_server.recorder import Recorder
+from enrichment_server.errors import FieldViolation, InvalidRequest
+from enrichment_server.recorder import Recorder, RecordTimedOut, StoreUnavailable
 from enrichment_server.telemetry.hooks import Hooks, NullHooks
 from enrichment_server.telemetry.tracing import current_trace_id
 
@@ -55,7 +56,11 @@ class ServicerOptions:
 
 
 class EnrichmentServicer(pb_grpc.EnrichmentServiceServicer):
-    """Implements ``enrichment.v1.EnrichmentService``."""
+    """Implements ``enrichment.v1.EnrichmentService``: converts and maps errors to codes.
+
+    When a result is written, and whether it may be answered, is the recorder's decision
+    (``Recorder.settle``); a ``StoreUnavailable`` from it becomes UNAVAILABLE.
+    """
 
     def __init__(
         self,
@@ -68,38 +73,60 @@ class EnrichmentServicer(pb_grpc.EnrichmentServiceServicer):
         self._options = options
         self._hooks: Hooks = hooks or NullHooks()
         self._recorder = recorder
-        self._writes: set[asyncio.Task[None]] = set()
 
     def _deadline(self, context: grpc.aio.ServicerContext[object, object]) -> Deadline:
         remaining = context.time_remaining()
         budget = self._options.default_deadline_s
         if remaining is not None:
-            budget = min(budget, max(0.0, remaining - response_margin(remaining)))
+            # Room for the answer, and for the recorder to make a retry durable before it.
+            kept = response_margin(remaining)
+            if self._recorder is not None:
+                kept += self._recorder.allowance_s()
+            budget = min(budget, max(0.0, remaining - kept))
         return Deadline.after(budget)
 
     async def Enrich(
-        self, request: pb.EnrichRequest, context: grpc.aio.ServicerContext[object, object]
+        self,
+        request: pb.EnrichRequest | Undecodable,
+        context: grpc.aio.ServicerContext[object, object],
     ) -> pb.EnrichResponse:
         """Enrich one track."""
         try:
-            domain_request = validate(raw_request(request))
+            domain_request = _domain_request(request)
+            result = await self._enrich(domain_request, context)
         except InvalidRequest as exc:
             log.info("enrich_rejected", fields=[v.field for v in exc.violations])
             await context.abort_with_status(rpc_status.to_status(bad_request_status(exc)))
-            raise AssertionError(
-                "abort_with_status returns by raising"
-            ) from exc  # pragma: no cover
-        result = await self._waterfall.enrich(domain_request, self._deadline(context))
-        await self._finished(domain_request, result, context)
+            raise AssertionError("abort_with_status raises") from exc  # pragma: no cover
+        except StoreUnavailable as exc:
+            await context.abort(_store_code(exc), str(exc))
+            raise AssertionError("abort raises") from exc  # pragma: no cover
         return response_message(result)
+
+    async def _enrich(
+        self, request: EnrichmentRequest, context: grpc.aio.ServicerContext[object, object]
+    ) -> EnrichmentResult:
+        """Run the waterfall, count and log the result, and let the recorder settle it."""
+        result = await self._waterfall.enrich(request, self._deadline(context))
+        self._hooks.task_finished(str(result.status), result.duration_s)
+        _log_result(result)
+        if self._recorder is not None:
+            await self._recorder.settle(request, result, context.time_remaining())
+        return result
 
     async def EnrichBatch(
         self,
-        request_iterator: AsyncIterator[pb.EnrichBatchRequest],
+        request_iterator: AsyncIterator[pb.EnrichBatchRequest | Undecodable],
         context: grpc.aio.ServicerContext[object, object],
     ) -> AsyncIterator[pb.EnrichBatchResponse]:
-        """Enrich a stream of tracks; answers leave as each finishes, tagged by index."""
-        results: asyncio.Queue[pb.EnrichBatchResponse | None] = asyncio.Queue()
+        """Enrich a stream of tracks; answers leave as each finishes, tagged by index.
+
+        At most ``batch_concurrency`` items are in flight and as many answers wait to be
+        sent (issue 12 item 12): when the caller reads slowly, the reader stops taking
+        requests and HTTP/2 flow control holds the caller back.
+        """
+        limit = self._options.batch_concurrency
+        results: asyncio.Queue[pb.EnrichBatchResponse | None] = asyncio.Queue(maxsize=limit)
         reader = asyncio.create_task(self._read_batch(request_iterator, context, results))
         try:
             while (item := await results.get()) is not None:
@@ -111,7 +138,7 @@ class EnrichmentServicer(pb_grpc.EnrichmentServiceServicer):
 
     async def _read_batch(
         self,
-        requests: AsyncIterator[pb.EnrichBatchRequest],
+        requests: AsyncIterator[pb.EnrichBatchRequest | Undecodable],
         context: grpc.aio.ServicerContext[object, object],
         results: asyncio.Queue[pb.EnrichBatchResponse | None],
     ) -> None:
@@ -122,66 +149,73 @@ class EnrichmentServicer(pb_grpc.EnrichmentServiceServicer):
                 index = 0
                 async for message in requests:
                     await slots.acquire()
-                    group.create_task(self._one(index, message.request, context, results, slots))
+                    group.create_task(self._one(index, message, context, results, slots))
                     index += 1
         finally:
-            results.put_nowait(None)  # ends the response stream, also when reading failed
+            # Ends the response stream after the answers already queued, also when reading
+            # failed; not when the response stream itself is gone (nobody would read it).
+            task = asyncio.current_task()
+            if task is None or not task.cancelling():
+                await results.put(None)
 
     async def _one(
         self,
         index: int,
-        request: pb.EnrichRequest,
+        message: pb.EnrichBatchRequest | Undecodable,
         context: grpc.aio.ServicerContext[object, object],
         results: asyncio.Queue[pb.EnrichBatchResponse | None],
         slots: asyncio.Semaphore,
     ) -> None:
         try:
-            try:
-                domain_request = validate(raw_request(request))
-            except InvalidRequest as exc:
-                answer = pb.EnrichBatchResponse(
-                    index=index, track_id=request.track_id, error=item_error(exc)
-                )
-            else:
-                result = await self._waterfall.enrich(domain_request, self._deadline(context))
-                await self._finished(domain_request, result, context, index=index)
-                answer = pb.EnrichBatchResponse(
-                    index=index, track_id=result.track_id, response=response_message(result)
-                )
-            await results.put(answer)
+            await results.put(await self._answer(index, message, context))
         finally:
             slots.release()
 
-    async def _finished(
+    async def _answer(
         self,
-        request: EnrichmentRequest,
-        result: EnrichmentResult,
+        index: int,
+        message: pb.EnrichBatchRequest | Undecodable,
         context: grpc.aio.ServicerContext[object, object],
-        **extra: object,
-    ) -> None:
-        """Count, log and record one result: durably before answering when the deadline
-        allows, else the write finishes in the background (never past the deadline)."""
-        self._hooks.task_finished(str(result.status), result.duration_s)
-        _log_result(result, **extra)
-        if self._recorder is None or self._recorder.already_written(request, result):
-            return
-        write = asyncio.ensure_future(self._recorder.record(request, result))
-        self._writes.add(write)
-        write.add_done_callback(self._writes.discard)
-        remaining = context.time_remaining()
-        wait = None if remaining is None else max(0.0, remaining - RESPONSE_MARGIN_S)
+    ) -> pb.EnrichBatchResponse:
+        """One item's answer: a response, or an ItemError for bad input or no store."""
+        track_id = "" if isinstance(message, Undecodable) else message.request.track_id
         try:
-            await asyncio.wait_for(asyncio.shield(write), wait)
-        except TimeoutError:
-            log.info("record_deferred", track_id=result.track_id)
+            domain_request = _domain_request(message)
+            result = await self._enrich(domain_request, context)
+        except InvalidRequest as exc:
+            return pb.EnrichBatchResponse(index=index, track_id=track_id, error=item_error(exc))
+        except StoreUnavailable as exc:
+            error = pb.ItemError(code=_store_code(exc).value[0], message=str(exc))
+            return pb.EnrichBatchResponse(index=index, track_id=track_id, error=error)
+        response = response_message(result)
+        return pb.EnrichBatchResponse(index=index, track_id=result.track_id, response=response)
 
-    async def drain(self, timeout_s: float) -> None:
-        """Wait (up to ``timeout_s``) for result writes still running in the background."""
-        if self._writes:
-            await asyncio.wait(set(self._writes), timeout=timeout_s)
+
+def _store_code(error: StoreUnavailable) -> grpc.StatusCode:
+    """UNAVAILABLE when the database failed, DEADLINE_EXCEEDED when time ran out."""
+    if isinstance(error, RecordTimedOut):
+        return grpc.StatusCode.DEADLINE_EXCEEDED
+    return grpc.StatusCode.UNAVAILABLE
 
 
-def _log_result(result: EnrichmentResult, **extra: object) -> None:
+def _domain_request(
+    message: pb.EnrichRequest | pb.EnrichBatchRequest | Undecodable,
+) -> EnrichmentRequest:
+    """The validated request; ``InvalidRequest`` for bad or undecodable input."""
+    if isinstance(message, Undecodable):
+        # A batch item's fields are named as in EnrichRequest, like a decoded bad item's.
+        raise InvalidRequest(
+            [
+                FieldViolation(v.field.removeprefix("request."), v.description)
+                for v in message.violations
+            ]
+        )
+    if isinstance(message, pb.EnrichBatchRequest):
+        message = message.request
+    return validate(raw_request(message))
+
+
+def _log_result(result: EnrichmentResult) -> None:
     """The one canonical line per enrichment."""
     log.info(
         "enrich",
@@ -192,5 +226,4 @@ def _log_result(result: EnrichmentResult, **extra: object) -> None:
         sources=[str(s) for s in result.sources_used],
         errors=[f"{e.source}:{e.kind}" for e in result.errors],
         trace_id=current_trace_id(),
-        **extra,
     )

@@ -13,12 +13,19 @@ from enrichment_server.errors import FieldViolation, InvalidRequest
 
 MAX_NAME_CHARS = 512
 MAX_TRACK_ID_CHARS = 256
-_ISRC = re.compile(r"[A-Z]{2}[A-Z0-9]{3}\d{7}")
-_SPOTIFY_ID = re.compile(r"[0-9A-Za-z]{22}")
+# ASCII only (issue 12 item 6): ``\d`` and ``str.upper`` would let other scripts' digits
+# through and fold "ß" into "SS"; identifiers are checked before any case change.
+_ISRC = re.compile(r"[A-Z]{2}[A-Z0-9]{3}[0-9]{7}", re.ASCII)
+_SPOTIFY_ID = re.compile(r"[0-9A-Za-z]{22}", re.ASCII)
 _SPOTIFY_FORMS = re.compile(
     r"^(?:spotify:track:|https?://open\.spotify\.com/(?:intl-[a-z-]+/)?track/)([^?#/]+)"
 )
-_MBID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_MBID = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.ASCII | re.IGNORECASE
+)
+#: Unicode categories refused in every string field: control characters (NUL included)
+#: and lone surrogates (not encodable: a database driver would fail on them later).
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cs"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,20 +52,38 @@ _PRIORITIES = {
 }
 
 
+def _has_refused_characters(value: str) -> bool:
+    """Control characters, NUL or lone surrogates anywhere in ``value``."""
+    return any(unicodedata.category(c) in _REFUSED_CATEGORIES for c in value)
+
+
 def _name(field: str, value: str, bad: list[FieldViolation]) -> str:
     cleaned = " ".join(value.split())
     if not cleaned:
         bad.append(FieldViolation(field, "must not be empty or blank"))
     elif len(cleaned) > MAX_NAME_CHARS:
         bad.append(FieldViolation(field, f"must be at most {MAX_NAME_CHARS} characters"))
-    elif any(unicodedata.category(c) == "Cc" for c in cleaned):
+    elif _has_refused_characters(cleaned):
         bad.append(FieldViolation(field, "must not contain control characters"))
     return cleaned
 
 
+def _track_id(value: str, bad: list[FieldViolation]) -> str:
+    """The caller's id, surrounding spaces removed; checked like the names (issue 12 item 2)."""
+    track_id = value.strip()
+    if len(track_id) > MAX_TRACK_ID_CHARS:
+        bad.append(FieldViolation("track_id", f"must be at most {MAX_TRACK_ID_CHARS} characters"))
+    elif _has_refused_characters(track_id):
+        bad.append(FieldViolation("track_id", "must not contain control characters"))
+    return track_id
+
+
 def _isrc(value: str) -> str | None:
-    compact = value.replace("-", "").replace(" ", "").upper()
-    return compact if _ISRC.fullmatch(compact) else None
+    compact = value.replace("-", "").replace(" ", "")
+    if not compact.isascii():
+        return None
+    upper = compact.upper()
+    return upper if _ISRC.fullmatch(upper) else None
 
 
 def _spotify_id(value: str) -> str | None:
@@ -68,8 +93,7 @@ def _spotify_id(value: str) -> str | None:
 
 
 def _mbid(value: str) -> str | None:
-    lowered = value.lower()
-    return lowered if _MBID.fullmatch(lowered) else None
+    return value.lower() if _MBID.fullmatch(value) else None
 
 
 #: Optional identifier field -> (normaliser returning None when malformed, what is expected).
@@ -110,9 +134,7 @@ def validate(raw: RawRequest) -> EnrichmentRequest:
     bad: list[FieldViolation] = []
     artist = _name("artist_name", raw.artist_name, bad)
     title = _name("track_title", raw.track_title, bad)
-    track_id = raw.track_id.strip()
-    if len(track_id) > MAX_TRACK_ID_CHARS:
-        bad.append(FieldViolation("track_id", f"must be at most {MAX_TRACK_ID_CHARS} characters"))
+    track_id = _track_id(raw.track_id, bad)
     spotify_id = _identifier("existing_spotify_id", raw.existing_spotify_id, bad)
     isrc = _identifier("existing_isrc", raw.existing_isrc, bad)
     mbid = _identifier("existing_musicbrainz_id", raw.existing_musicbrainz_id, bad)

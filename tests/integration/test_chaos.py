@@ -4,6 +4,10 @@ What is pinned is that every call gets an answer or DEADLINE_EXCEEDED, never ano
 error. How close answers come to their deadline depends on how busy the machine is: the
 cut-off itself is pinned on a virtual clock (tests/unit/enrichment/test_waterfall.py),
 the margin in tests/unit/api/test_servicer.py; the overshoot is printed, not asserted.
+
+A PARTIAL/FAILED is answered only once its dead letter is durable (issue 12 item 2): a
+late call may be one whose write could not commit before its deadline, so every late
+call's result must be found recorded after the run.
 """
 
 from __future__ import annotations
@@ -17,9 +21,12 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+import sqlalchemy as sa
 
 from enrichment_client import DeadlineExceeded, EnrichmentClient, EnrichmentClientError, pb
 from enrichment_sandbox.catalogue import load_catalogue
+from enrichment_server.store import create_engine
+from enrichment_server.store.models import EnrichmentStatusRow
 from tests.integration.processes import sandbox_process, server_process
 
 pytestmark = pytest.mark.integration
@@ -59,6 +66,19 @@ async def _toggle_faults(origins: list[str], stop: asyncio.Event, rng: random.Ra
     return toggles
 
 
+async def recorded(database: Path, track_ids: list[str]) -> set[str]:
+    """Which of ``track_ids`` have a status row in the server's database."""
+    engine = create_engine(f"sqlite+aiosqlite:///{database}")
+    try:
+        async with engine.connect() as conn:
+            query = sa.select(EnrichmentStatusRow.track_id).where(
+                EnrichmentStatusRow.track_id.in_(track_ids)
+            )
+            return set((await conn.execute(query)).scalars())
+    finally:
+        await engine.dispose()
+
+
 async def test_chaos_run_answers_every_call(tmp_path: Path) -> None:
     """Faults on every source: each call is answered or DEADLINE_EXCEEDED, no other error."""
     rng = random.Random(20261124)
@@ -76,7 +96,9 @@ async def test_chaos_run_answers_every_call(tmp_path: Path) -> None:
         async with slots:
             started = time.monotonic()
             try:
-                response = await client.enrich(track.artist, track.title, timeout_s=deadline)
+                response = await client.enrich(
+                    track.artist, track.title, track_id=f"chaos-{index}", timeout_s=deadline
+                )
                 outcomes[pb.EnrichmentStatus.Name(response.status)] += 1
             except DeadlineExceeded:
                 # Expected on the short deadlines; on the others it means a loaded machine
@@ -117,6 +139,8 @@ async def test_chaos_run_answers_every_call(tmp_path: Path) -> None:
     (tmp_path / "chaos.json").write_text(json.dumps(summary, indent=1))
     print(json.dumps(summary))
     assert not unexpected, unexpected[:10]
+    late_ids = [f"chaos-{index}" for index in late_calls]
+    assert await recorded(tmp_path / "server.db", late_ids) == set(late_ids), summary
     assert sum(outcomes.values()) == CALLS
     assert toggles >= 10
     # The faults bit, and the service still found data while they did.

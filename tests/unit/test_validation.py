@@ -253,3 +253,45 @@ def test_priority_maps_to_its_lane(number: int, lane: Priority) -> None:
 def test_unknown_priority_is_a_bad_field() -> None:
     """A priority number the contract does not define (a newer client) is named."""
     assert bad_fields(dataclasses.replace(raw(), priority=9)) == {"priority"}
+
+
+@pytest.mark.parametrize("bad", ["a\x00b", "t\x01", "t\x1f-1", "t\x7f", "t\ud800", "\udfff"])
+def test_track_id_with_control_characters_or_surrogates_rejected(bad: str) -> None:
+    """issue 12 item 2: NUL, control characters and lone surrogates in track_id are refused."""
+    assert bad_fields(raw(track_id=bad)) == {"track_id"}
+
+
+def test_names_with_lone_surrogates_rejected() -> None:
+    """A lone surrogate in a name cannot be stored (not UTF-8): it is refused like NUL."""
+    assert bad_fields(raw(artist="Daft\ud800Punk")) == {"artist_name"}
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "GBTDG١٢٣٤٥٦٧",  # Arabic-Indic digits
+        "GBTDG０９００１４１",  # fullwidth digits
+        "ßTDG0900141",  # upper() would make SSTDG0900141
+        "ＧＢTDG0900141",  # fullwidth letters
+        "GBTDG090014¹",  # superscript one is a \\d-free digit
+        "ﬀTDG0900141",  # ligature whose upper() is "FF"
+    ],
+)
+def test_isrc_check_is_ascii_only(given: str) -> None:
+    """issue 12 item 6: non-ASCII digits and letters that case-fold to ASCII are refused."""
+    assert bad_fields(raw(isrc=given)) == {"existing_isrc"}
+
+
+@pytest.mark.parametrize(
+    ("field", "given"),
+    [
+        ("existing_musicbrainz_id", "4a00ec9d-c635-463a-8cd4-eb61725f0c6٠"),
+        ("existing_musicbrainz_id", "4A00EC9D-C635-463A-8CD4-EB61725F0C6\u212a"),
+        ("existing_spotify_id", "4uLU6hMCjMI75M1A2tKUQ١"),
+        ("existing_spotify_id", "spotify:track:4uLU6hMCjMI75M1A2tKUQＣ"),
+    ],
+)
+def test_other_identifier_checks_are_ascii_only(field: str, given: str) -> None:
+    """issue 12 item 6: MBIDs and Spotify ids accept ASCII only (no other digits, no Kelvin)."""
+    key = {"existing_musicbrainz_id": "mbid", "existing_spotify_id": "spotify"}[field]
+    assert bad_fields(raw(**{key: given})) == {field}
