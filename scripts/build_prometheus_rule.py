@@ -2,7 +2,7 @@
 
 Run: ``.venv/bin/python scripts/build_prometheus_rule.py`` after editing
 ``monitoring/prometheus/alerts/enrichment-alerts.yml`` (``--check`` exits 1 when the committed
-file differs; ``tests/unit/test_monitoring.py`` runs it). The rules file stays the one source:
+file differs; ``tests/deploy/test_monitoring.py`` runs it). The rules file stays the one source:
 Prometheus loads it directly (compose), prometheus-operator through this PrometheusRule.
 """
 

@@ -22,7 +22,7 @@ Run: ``.venv/bin/python scripts/validate_deploy.py`` (exit 0: every check passed
   console scripts too (a scraper service: spider names, in a profile), and their mounts, ports
   and Prometheus wiring line up.
 
-``tests/unit/test_deploy.py`` calls the same functions.
+``tests/deploy/test_deploy.py`` calls the same functions.
 """
 
 from __future__ import annotations
@@ -249,7 +249,7 @@ class SchemaResult:
 
 def without_custom_resources(rendered: str) -> str:
     """The stream minus the prometheus-operator objects (:data:`CUSTOM_API_GROUPS`), which
-    kubernetes-validate has no schemas for; tests/unit/test_monitoring.py checks them."""
+    kubernetes-validate has no schemas for; tests/deploy/test_monitoring.py checks them."""
     docs = [o for o in load_objects(rendered) if not is_custom_resource(o)]
     return yaml.safe_dump_all(docs, sort_keys=False)
 

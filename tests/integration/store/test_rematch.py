@@ -11,7 +11,7 @@ from enrichment_server.enrichment.matching import Matcher
 from enrichment_server.rematch import rematch
 from enrichment_server.store import Store
 from enrichment_server.store.models import EnrichmentStatusRow, Track
-from tests.unit.store.support import T0, backoff, result
+from tests.integration.store.support import T0, backoff, result
 
 ROWS = {
     # The wrong match: an "(Extended Mix)" row stored with the ~2:30 radio cut.

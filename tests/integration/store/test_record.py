@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from enrichment_server.domain import ErrorKind, Source, Status, TrackMetadata
 from enrichment_server.store import Backoff, Store, create_engine
 from enrichment_server.store.models import DeadLetterRow, EnrichmentStatusRow, Track
-from tests.unit.store.support import T0, backoff, failed, failure, later, request, result
+from tests.integration.store.support import T0, backoff, failed, failure, later, request, result
 
 FIRST = TrackMetadata(spotify_id="4uLU6hMCjMI75M1A2tKUQC", bpm=124.0, genres=("house",))
 FIRST_FROM = {"spotify_id": Source.SPOTIFY, "bpm": Source.DEEZER, "genres": Source.LASTFM}

@@ -15,7 +15,7 @@ from enrichment_server.store import Store
 from enrichment_server.store.models import EnrichmentStatusRow
 from enrichment_server.workers.dlq import DeadLetterWorker
 from enrichment_server.workers.scheduler import Scheduler
-from tests.unit.store.support import T0, backoff, failed, later, request, result
+from tests.integration.store.support import T0, backoff, failed, later, request, result
 
 
 class Clock:

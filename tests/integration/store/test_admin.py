@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from enrichment_server.domain import ErrorKind, Source, Status, TrackMetadata
 from enrichment_server.store import DeadLetter, Store
 from enrichment_server.store.models import EnrichmentStatusRow
-from tests.unit.store.support import T0, backoff, failed, failure, later, request, result
+from tests.integration.store.support import T0, backoff, failed, failure, later, request, result
 
 SPOTIFY_429 = failure(Source.SPOTIFY, ErrorKind.RATE_LIMITED)
 LASTFM_503 = failure(Source.LASTFM, ErrorKind.UNAVAILABLE)

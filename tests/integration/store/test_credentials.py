@@ -12,7 +12,7 @@ from enrichment_server.crypto import CredentialCipher, DecryptionFailed, generat
 from enrichment_server.domain import EnrichmentRequest
 from enrichment_server.store import Store
 from enrichment_server.store.models import ApiCredential, Base
-from tests.unit.store.support import T0, later
+from tests.integration.store.support import T0, later
 
 SECRET = "spotify-client-secret-0123456789abcdef"
 LASTFM_KEY = "lastfm-api-key-fedcba9876543210"

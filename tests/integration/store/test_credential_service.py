@@ -9,7 +9,7 @@ from enrichment_server.credentials import Credentials, CredentialService, Creden
 from enrichment_server.crypto import CredentialCipher, generate_key
 from enrichment_server.domain import Source
 from enrichment_server.store import Store
-from tests.unit.store.support import T0
+from tests.integration.store.support import T0
 
 LASTFM_ENV = "lastfm-env-key-0000000000000000"
 LASTFM_STORED = "lastfm-stored-key-111111111111"

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from enrichment_server.domain import EnrichmentRequest
 from enrichment_server.store import Store, create_engine
 from enrichment_server.store.models import DeadLetterRow, EnrichmentStatusRow, Track
-from tests.unit.store.support import T0, backoff, failed, later, request, result
+from tests.integration.store.support import T0, backoff, failed, later, request, result
 
 QUEUE = 200
 

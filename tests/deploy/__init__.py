@@ -1,0 +1,1 @@
+"""Checks of the deployment artefacts: Dockerfiles, k8s manifests, compose, monitoring rules."""
