@@ -10,7 +10,7 @@ import pytest
 from enrichment_server.domain import EnrichmentRequest, TrackMetadata
 from enrichment_server.rematch import main
 from enrichment_server.store import Store, create_engine, migrate
-from tests.unit.store.support import T0, backoff, result
+from tests.integration.store.support import T0, backoff, result
 
 
 async def _seed(url: str) -> None:
