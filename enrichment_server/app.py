@@ -138,7 +138,7 @@ class App:
             stack.push_async_callback(self._recorder.close)
         self._server = self._build_server(shared, store, waterfall, credentials)
         await self._server.start()
-        await self._serve_http(shared, store)
+        await self._serve_http(shared, store, waterfall)
         return shared, store, waterfall, credentials
 
     @property
@@ -146,7 +146,7 @@ class App:
         """The HTTP port (it was the metrics port; the old name stays for callers)."""
         return self.http_port
 
-    async def _serve_http(self, shared: Shared, store: Store) -> None:
+    async def _serve_http(self, shared: Shared, store: Store, waterfall: Waterfall) -> None:
         """The HTTP port (``api/http.py``) over the same servicers the gRPC server uses."""
         settings = self.settings
         assert self._servicer is not None
@@ -161,6 +161,7 @@ class App:
             enrich=self._servicer,
             admin=self._admin,
             cache_backend="redis" if shared.redis is not None else "memory",
+            waterfall=waterfall,
         )
         try:
             runner, self.http_port = await serve_http(backends)

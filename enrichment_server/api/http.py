@@ -44,6 +44,7 @@ from enrichment_server.api.local_call import LocalAbort, LocalContext
 from enrichment_server.api.servicer import EnrichmentServicer
 from enrichment_server.config import Settings
 from enrichment_server.domain import Source
+from enrichment_server.enrichment.waterfall import Waterfall
 from enrichment_server.errors import FieldViolation, InvalidRequest
 from enrichment_server.resilience.breaker import BreakerState
 from enrichment_server.resilience.registry import BreakerRegistry
@@ -83,6 +84,7 @@ class HttpBackends:
     enrich: EnrichmentServicer
     admin: AdminServicer
     cache_backend: str
+    waterfall: Waterfall
 
 
 def json_error(
@@ -326,9 +328,12 @@ def tls_context(settings: Settings) -> ssl.SSLContext | None:
 
 def build_app(backends: HttpBackends) -> web.Application:
     """The aiohttp application: seed endpoints and console behind the observing middleware."""
+    from enrichment_server.api.console import Console  # the console builds on this module
+
     app = web.Application(middlewares=[observe(backends)])
     endpoints = SeedEndpoints(backends)
     endpoints.install(app)
+    Console(backends, endpoints).install(app)
     return app
 
 

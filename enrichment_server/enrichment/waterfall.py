@@ -149,6 +149,11 @@ class Waterfall:
         }
         return [source for source, client in clients.items() if client is not None]
 
+    @property
+    def sources(self) -> SourceSet:
+        """The clients in use now (the console's credential test calls one)."""
+        return self._sources
+
     def replace_sources(self, sources: SourceSet) -> None:
         """Use these clients from the next enrichment on (a credential changed)."""
         self._sources = sources

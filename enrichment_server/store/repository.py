@@ -8,13 +8,14 @@ the caller (``now``) so tests and workers control the clock.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from enrichment_server.crypto import CredentialCipher
 from enrichment_server.domain import EnrichmentRequest, EnrichmentResult
-from enrichment_server.store import admin, claims, credentials
+from enrichment_server.store import admin, browse, claims, credentials
 from enrichment_server.store.engine import create_engine
 from enrichment_server.store.migrate import migrate
 from enrichment_server.store.recording import Attempt, BackoffFn, write_attempt
@@ -45,6 +46,16 @@ class Store:
         """One trivial query: raises when the database cannot be reached."""
         async with self.engine.connect() as conn:
             await conn.execute(sa.text("SELECT 1"))
+
+    async def search_tracks(self, text: str, limit: int = 50) -> list[dict[str, Any]]:
+        """Tracks whose id, artist or title contains ``text`` (the console's search)."""
+        async with self.engine.connect() as conn:
+            return await browse.search_tracks(conn, text, limit)
+
+    async def track_detail(self, track_id: str) -> dict[str, Any] | None:
+        """One track's columns and status row, or None."""
+        async with self.engine.connect() as conn:
+            return await browse.track_detail(conn, track_id)
 
     async def record(
         self,

@@ -1,0 +1,89 @@
+"""The console's security over plain HTTP: cookie flags, CSP, disabled without a token,
+throttled sign-in, audit lines without secrets."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+import aiohttp
+from structlog.testing import capture_logs
+
+from enrichment_sandbox.runner import Sandbox
+from enrichment_server.api.console.auth import COOKIE, FREE_FAILURES
+from enrichment_server.app import App, running
+from tests.integration.conftest import sandbox_settings
+
+TOKEN = secrets.token_hex(16)
+
+
+async def form_csrf(session: aiohttp.ClientSession, app: App) -> str:
+    """GET the sign-in form; its CSRF token."""
+    async with session.get(f"http://127.0.0.1:{app.http_port}/console/sign-in") as response:
+        text = await response.text()
+    found = re.search(r'name="csrf" value="([^"]+)"', text)
+    assert found is not None
+    return found.group(1)
+
+
+async def test_sign_in_sets_a_strict_httponly_cookie_and_a_csp(sandbox: Sandbox) -> None:
+    """The session cookie is HttpOnly, SameSite=Strict, expiring; pages carry a strict CSP."""
+    async with (
+        running(sandbox_settings(sandbox, admin_token=TOKEN)) as app,
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session,
+    ):
+        csrf = await form_csrf(session, app)
+        url = f"http://127.0.0.1:{app.http_port}/console/sign-in"
+        form = {"csrf": csrf, "token": TOKEN}
+        async with session.post(url, data=form, allow_redirects=False) as response:
+            assert response.status == 303
+            cookie = response.headers["Set-Cookie"]
+        async with session.get(f"http://127.0.0.1:{app.http_port}/console/") as page:
+            policy = page.headers["Content-Security-Policy"]
+            body = await page.text()
+    assert cookie.startswith(f"{COOKIE}=")
+    assert "HttpOnly" in cookie
+    assert "SameSite=Strict" in cookie
+    assert "Max-Age=28800" in cookie
+    assert "Secure" not in cookie  # plaintext here; under TLS it is Secure
+    assert "default-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert '<script src="/console/static/console.js"' in body
+    assert TOKEN not in body
+
+
+async def test_without_a_token_the_console_only_says_how_to_enable_it(sandbox: Sandbox) -> None:
+    """No ENRICHMENT_ADMIN_TOKEN: every console page explains and does nothing else."""
+    async with running(sandbox_settings(sandbox)) as app, aiohttp.ClientSession() as session:
+        base = f"http://127.0.0.1:{app.http_port}"
+        for path in ("/console/", "/console/sign-in", "/console/settings"):
+            async with session.get(base + path) as response:
+                assert response.status == 503
+                assert "ENRICHMENT_ADMIN_TOKEN" in await response.text()
+        async with session.post(base + "/console/sign-in", data={"token": ""}) as response:
+            assert response.status == 503
+
+
+async def test_sign_in_is_throttled_and_audited_without_secrets(sandbox: Sandbox) -> None:
+    """After the free failures even the right token waits (429); audit lines name no secret."""
+    async with (
+        running(sandbox_settings(sandbox, admin_token=TOKEN)) as app,
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session,
+    ):
+        url = f"http://127.0.0.1:{app.http_port}/console/sign-in"
+        csrf = await form_csrf(session, app)
+        with capture_logs() as logs:
+            for n in range(FREE_FAILURES):
+                async with session.post(url, data={"csrf": csrf, "token": f"wrong-{n}"}) as r:
+                    assert r.status == 401
+            async with session.post(url, data={"csrf": csrf, "token": TOKEN}) as r:
+                assert r.status == 429
+                assert "Too many failed sign-ins" in await r.text()
+            async with session.post(url, data={"token": TOKEN}) as r:
+                assert r.status == 403  # no CSRF token at all
+    audit = [line for line in logs if line["event"] == "console_action"]
+    outcomes = [line["outcome"] for line in audit]
+    assert outcomes == ["wrong token"] * FREE_FAILURES + ["throttled", "refused: no CSRF token"]
+    assert TOKEN not in repr(logs)
+    assert "wrong-0" not in repr(logs)
+    assert csrf not in repr(logs)
