@@ -281,6 +281,9 @@ class App:
         settings = self.settings
         maintenance = Maintenance(store, shared.metrics, credentials)
         self._workers.append(asyncio.create_task(maintenance.run_forever(self._stop_workers)))
+        if shared.hints is not None:  # breaker resets and openings made on other replicas
+            sync = shared.registry.run_forever(self._stop_workers, shared.hints.refresh_s)
+            self._workers.append(asyncio.create_task(sync))
         if not settings.workers_enabled:
             return
         worker_id = f"{socket.gethostname()}:{self.port}"

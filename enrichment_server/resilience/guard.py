@@ -8,8 +8,10 @@ until the quota window resets, so no call is wasted on it.
 
 With Redis, replicas share an "open until" hint: a breaker that opens publishes it, and
 a replica whose own breaker is closed honours it (the hint is read from a 1 s local
-cache, so the hot path does not pay a Redis round trip per call). The hint is advisory:
-without Redis each replica's breaker still protects the upstream on its own.
+cache, so the hot path does not pay a Redis round trip per call). An operator reset is
+shared too: each replica resets its own breaker when it sees the shared reset count move
+(on its next call, or the registry's periodic ``sync``). The hint is advisory: without
+Redis each replica's breaker still protects the upstream on its own.
 """
 
 from __future__ import annotations
@@ -28,16 +30,17 @@ from enrichment_server.errors import (
     UpstreamRejected,
 )
 from enrichment_server.resilience.breaker import BreakerState, CircuitBreaker, Permit
+from enrichment_server.resilience.hints import Hint
 
 #: Errors that are answers or our own doing, not a sign of upstream trouble.
 _NEUTRAL = (UpstreamRejected, Unauthenticated, DeadlineExceeded, ClientThrottled)
 
 
 class BreakerHints(Protocol):
-    """The shared "open until" signal (``resilience.hints.SharedBreakerHints``)."""
+    """The shared breaker state (``resilience.hints.SharedBreakerHints``)."""
 
-    async def open_for(self, source: str) -> float | None:
-        """Seconds the source is known to be open elsewhere, or None."""
+    async def read(self, source: str) -> Hint:
+        """Seconds the source is known to be open elsewhere, and the operator-reset count."""
         ...
 
     async def publish_open(self, source: str, seconds: float) -> None:
@@ -45,7 +48,7 @@ class BreakerHints(Protocol):
         ...
 
     async def clear(self, source: str) -> None:
-        """Withdraw the hint (operator reset)."""
+        """Operator reset: withdraw the hint and count a reset for every replica."""
         ...
 
 
@@ -65,14 +68,33 @@ class Guard:
         self._quota_block_s = quota_block_s
         self._clock = clock
         self._background: set[asyncio.Task[None]] = set()
+        self._resets: int | None = None  # the shared reset count last applied here
 
     async def admit(self) -> Permit:
         """A permit for one attempt; ``CircuitOpen`` when the source must be left alone."""
-        if self._hints is not None and self.breaker.state is BreakerState.CLOSED:
-            remaining = await self._hints.open_for(self.breaker.name)
-            if remaining:
-                self.breaker.force_open(self._clock() + remaining, "shared")
+        await self.sync()
         return self.breaker.acquire()
+
+    async def sync(self) -> None:
+        """Apply the shared state: a reset an operator made on any replica, then an opening
+        published by another replica (honoured only while this breaker is closed)."""
+        if self._hints is None:
+            return
+        hint = await self._hints.read(self.breaker.name)
+        if hint.resets is not None:
+            if self._resets is not None and hint.resets != self._resets:
+                self.breaker.reset()
+            self._resets = hint.resets
+        if hint.open_for and self.breaker.state is BreakerState.CLOSED:
+            self.breaker.force_open(self._clock() + hint.open_for, "shared")
+
+    async def reset(self) -> tuple[BreakerState, BreakerState]:
+        """Operator reset here, shared with every replica; (previous, current) state."""
+        previous, current = self.breaker.reset()
+        if self._hints is not None:
+            await self._hints.clear(self.breaker.name)
+            self._resets = (await self._hints.read(self.breaker.name)).resets
+        return previous, current
 
     def succeeded(self, permit: Permit, duration_s: float) -> None:
         """The attempt got an answer (including "not found")."""

@@ -10,6 +10,7 @@ same upstreams and tying readiness to them would empty the Service at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 
@@ -62,15 +63,26 @@ class BreakerRegistry:
     async def reset(
         self, source: Source | None = None
     ) -> list[tuple[Source, BreakerState, BreakerState]]:
-        """Reset one breaker (or all) here and withdraw the shared hints."""
+        """Reset one breaker (or all) here and on every replica (through the shared state)."""
         chosen = [source] if source is not None else list(self._guards)
         results = []
         for name in chosen:
-            previous, current = self._guards[name].breaker.reset()
-            if self._hints is not None:
-                await self._hints.clear(str(name))
+            previous, current = await self._guards[name].reset()
             results.append((name, previous, current))
         return results
+
+    async def sync(self) -> None:
+        """Apply the shared state to every breaker (resets and openings elsewhere)."""
+        for guard in self._guards.values():
+            await guard.sync()
+
+    async def run_forever(self, stop: asyncio.Event, interval_s: float) -> None:
+        """``sync`` every ``interval_s`` until ``stop``: a replica with no traffic still
+        honours a reset (health, metrics and GetStats show it) within one interval."""
+        while not stop.is_set():
+            await self.sync()  # Redis failures read as "no hint": this never raises
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval_s)
 
     def on_transition(self, name: str, old: BreakerState, new: BreakerState, reason: str) -> None:
         """Breaker callback: log, share an opening, mirror the state into health."""
