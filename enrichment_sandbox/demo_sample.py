@@ -65,7 +65,9 @@ def _describe(index: int, query: tuple[str, str, str], response: pb.EnrichRespon
 async def run_sample(target: str) -> int:
     """Send the sample twice (cold, then cached); print every answer and the summary."""
     requests = [make_request(a, t, track_id=f"demo-{i}") for i, (a, t, _) in enumerate(SAMPLE)]
-    async with await EnrichmentClient.connect(target, timeout_s=60, wait_ready_s=20) as client:
+    # A slow start (a busy machine) is waited for; a failed one ends the demo sooner (demo.py
+    # watches the server process).
+    async with await EnrichmentClient.connect(target, timeout_s=60, wait_ready_s=120) as client:
         started = time.perf_counter()
         first = {r.index: r.response async for r in client.enrich_many(requests)}
         cold = time.perf_counter() - started

@@ -8,6 +8,8 @@ import signal
 import socket
 from pathlib import Path
 
+import pytest
+
 from enrichment_sandbox.demo_sample import SAMPLE
 from tests.integration.demo_process import DemoProcess, survivors
 
@@ -29,6 +31,8 @@ def readme_demo_output() -> list[str]:
     return lines
 
 
+# A whole demo run (sample + ten-site crawl in real processes): minutes on a busy machine.
+@pytest.mark.timeout(600)
 def test_demo_prints_enriched_results_for_the_sample(tmp_path: Path) -> None:
     """`enrichment-demo` enriches >= 10 rows with ids, key + Camelot, tags and a status each,
     then crawls the fixture sites into the database with most entries enriched; every line
@@ -65,6 +69,8 @@ def test_demo_prints_enriched_results_for_the_sample(tmp_path: Path) -> None:
     assert not missing, missing
 
 
+# A whole demo run (sample + ten-site crawl in real processes): minutes on a busy machine.
+@pytest.mark.timeout(600)
 def test_sigint_during_the_crawl_stops_every_child(tmp_path: Path) -> None:
     """Ctrl-C (SIGINT to the demo alone) in the middle of the run stops the sandbox, the
     server and the crawl: none survives the demo, which exits 130."""

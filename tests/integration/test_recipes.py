@@ -13,6 +13,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import pytest
 import redis
 
 from enrichment_server.crypto import generate_key
@@ -98,6 +99,8 @@ def _inject_spotify_failures(demo_output: str) -> None:
         pass
 
 
+# A whole demo run (sample + ten-site crawl in real processes): minutes on a busy machine.
+@pytest.mark.timeout(600)
 def test_every_recipe_runs_against_the_demo(tmp_path: Path) -> None:
     """Each README recipe exits 0, as written, beside `enrichment-demo --keep-running` run from
     the same directory with the README's exports; SIGTERM then stops the demo and every
