@@ -14,8 +14,9 @@ Two documented decisions:
   (``VERSION_FALLBACK_FACTOR``) if the plain recording is at least ``EXTENDED_MIN_MS``
   long (on many dance labels the plain title *is* the full-length mix; a ~3 minute plain
   title is the radio edit, a different recording). Symmetrically, a "(Radio Edit)" row
-  falls back to a plain recording known to be shorter than that (the single cut). A
-  listed extended mix or radio edit always outscores its fallback.
+  falls back to a plain recording known to be shorter than that (the single cut), and an
+  extended remix ("Lane 8 Extended Remix") to that remix when it is long enough. A listed
+  extended mix or radio edit always outscores its fallback.
 * "Lane 8 - Innerbloom (Lane 8 Remix)": when the row's artists are the remixer named in
   its version, the artist credit is not compared (Spotify often credits only the
   original artist on a remix); title and remix credit must still agree.
@@ -118,11 +119,22 @@ def _artist_score(query: NormalisedTrack, candidate: NormalisedTrack) -> float:
 
 
 def _credited_as_remixer(query: NormalisedTrack) -> bool:
-    """The row's artists are its version's remixer ("Lane 8 - Innerbloom (Lane 8 Remix)")."""
+    """The row's artists are its version's remixer ("Lane 8 - Innerbloom (Lane 8 Remix)",
+    "Tiësto - Silence (Tiësto's In Search of Sunrise Remix)")."""
     by = versions.remixer(query.version)
     if not by or not query.artists:
         return False
-    return _similarity(" ".join(query.artists), by) >= _REMIXER_MIN_SIMILARITY
+    artist = " ".join(query.artists)
+    possessive = by.startswith((f"{artist} ", f"{artist}s ")) and len(artist) >= 4
+    return possessive or _similarity(artist, by) >= _REMIXER_MIN_SIMILARITY
+
+
+def _same_remix(query: NormalisedTrack, candidate: NormalisedTrack) -> bool:
+    """The candidate is the row's remix, or the remix its extended version lengthens."""
+    lengthens = versions.unextended(query.version)
+    return versions.agree(query.version, candidate.version) or (
+        lengthens is not None and versions.agree(lengthens, candidate.version)
+    )
 
 
 def _title_score(query: NormalisedTrack, candidate: NormalisedTrack) -> float:
@@ -154,12 +166,13 @@ def _version_factor(
     length stands for an extended mix or a radio edit; else the mismatch factor."""
     if versions.agree(query.version, candidate.version):
         return 1.0
-    if candidate.version:
-        return _VERSION_MISMATCH_FACTOR
     length = candidate_ms if candidate_ms is not None and candidate_ms > 0 else None
-    if query.version == versions.EXTENDED and (length is None or length >= EXTENDED_MIN_MS):
-        return VERSION_FALLBACK_FACTOR
-    if query.version == _RADIO_EDIT and length is not None and length < EXTENDED_MIN_MS:
+    full_length = length is None or length >= EXTENDED_MIN_MS
+    lengthens = versions.unextended(query.version)
+    if lengthens is not None and versions.agree(lengthens, candidate.version) and full_length:
+        return VERSION_FALLBACK_FACTOR  # "Extended Mix" for a long plain title, and so on
+    single_length = length is not None and length < EXTENDED_MIN_MS
+    if query.version == _RADIO_EDIT and not candidate.version and single_length:
         return VERSION_FALLBACK_FACTOR
     return _VERSION_MISMATCH_FACTOR
 
@@ -182,7 +195,7 @@ def score(
     if query.mashup != candidate.mashup:
         return 0.0  # a mashup is neither of its parts (nor is a part the mashup)
     artist = _artist_score(query, candidate)
-    if _credited_as_remixer(query) and versions.agree(query.version, candidate.version):
+    if _credited_as_remixer(query) and _same_remix(query, candidate):
         artist = max(artist, 1.0)
     title = _title_score(query, candidate)
     combined = _ARTIST_WEIGHT * artist + _TITLE_WEIGHT * title

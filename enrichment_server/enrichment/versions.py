@@ -14,7 +14,7 @@ import re
 
 from rapidfuzz.distance import Indel
 
-__all__ = ["EXTENDED", "agree", "classify", "remixer"]
+__all__ = ["EXTENDED", "agree", "classify", "remixer", "unextended"]
 
 EXTENDED = "extended"
 """The canonical version of "Extended Mix" / "Extended Version" / "Extended"."""
@@ -86,13 +86,23 @@ def _parts(version: str) -> tuple[str, str]:
 
 
 def remixer(version: str) -> str:
-    """Who made a version ("four tet remix" -> "four tet"); "" for plain kinds ("radio edit")."""
+    """Who made a version ("four tet remix" -> "four tet"; "tiestos in search of sunrise
+    remix" -> "tiestos in search of sunrise"); "" for plain kinds ("radio edit")."""
     if not version:
         return ""
-    kind, credit = _parts(version)
+    kind, credit = _parts(unextended(version) or version)
     if _KIND_ALIASES.get(kind, kind) not in ("remix", "edit", "rework", "bootleg", "refix"):
         return ""
     return "" if credit in ("radio", "club", "extended", "original", "") else credit
+
+
+def unextended(version: str) -> str | None:
+    """The version an "extended" one lengthens ("lane 8 extended remix" -> "lane 8 remix",
+    "extended" -> ""); None when ``version`` is not an extended one."""
+    words = version.split()
+    if EXTENDED not in words:
+        return None
+    return " ".join(word for word in words if word != EXTENDED)
 
 
 def _similar(left: str, right: str) -> bool:

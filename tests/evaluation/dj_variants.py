@@ -246,7 +246,16 @@ REMIXER_ARTIST: list[Row] = [
     ),
     ("Eric Prydz & Four Tet", "Opus (Four Tet Remix)", ("Eric Prydz", "Opus (Four Tet Remix)")),
     ("Lane 8", "Road (Ben Böhmer Remix)", ("Lane 8", "Road (Ben Böhmer Remix)")),
-    # Hard negatives: a remix nobody made, another remixer, the remixer with the original.
+    (
+        "Tiësto",
+        "Silence (Tiësto's In Search Of Sunrise Remix)",
+        ("Delerium feat. Sarah McLachlan", "Silence (Tiësto's In Search of Sunrise Remix)"),
+    ),
+    # An extended remix: the listed remix when that is full length.
+    ("Lane 8", "Innerbloom (Lane 8 Extended Remix)", ("RÜFÜS DU SOL", "Innerbloom (Lane 8 Remix)")),
+    # Hard negatives: a remix nobody made, another remixer, the remixer with the original,
+    # the extended version of a radio-length remix.
+    ("Robin Schulz", "Cola (Robin Schulz Extended Remix)", None),
     ("Skrillex", "Innerbloom (Skrillex Remix)", None),
     ("Lane 8", "Cola (Lane 8 Remix)", None),
     ("Flume", "Latch (Flume Remix)", None),

@@ -330,3 +330,46 @@ def test_a_lone_numeral_closing_a_title_is_a_part_number() -> None:
     """ "Caldera I" is part 1, while "I Feel Love" keeps its word."""
     assert normalise("Joris Voorn", "Caldera I").base_title == "caldera 1"
     assert normalise("Donna Summer", "I Feel Love").base_title == "i feel love"
+
+
+@pytest.mark.parametrize(
+    ("query", "candidate", "candidate_ms", "expected"),
+    [
+        (
+            ("Lane 8", "Innerbloom (Lane 8 Extended Remix)"),
+            ("RÜFÜS DU SOL", "Innerbloom - Lane 8 Remix"),
+            531_000,
+            True,
+        ),
+        (
+            ("Lane 8", "Innerbloom (Lane 8 Extended Remix)"),
+            ("RÜFÜS DU SOL", "Innerbloom - Lane 8 Remix"),
+            200_000,
+            False,
+        ),
+        (
+            ("Lane 8", "Innerbloom (Lane 8 Extended Remix)"),
+            ("RÜFÜS DU SOL", "Innerbloom"),
+            578_000,
+            False,
+        ),
+        (
+            ("Tiësto", "Silence (Tiësto's In Search Of Sunrise Remix)"),
+            ("Delerium", "Silence - Tiësto's In Search of Sunrise Remix"),
+            None,
+            True,
+        ),
+        (
+            ("Tiësto", "Silence (Tiësto's In Search Of Sunrise Remix)"),
+            ("Delerium", "Silence"),
+            None,
+            False,
+        ),
+    ],
+)
+def test_extended_remixes_and_possessive_remixers(
+    query: Row, candidate: Row, candidate_ms: int | None, expected: bool
+) -> None:
+    """An extended remix falls back to a full-length listing of that remix only; a
+    remixer credited with a possessive ("Tiësto's ... Remix") counts as the row's artist."""
+    assert _matches(query, candidate, candidate_ms) is expected
