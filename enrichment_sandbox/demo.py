@@ -26,6 +26,7 @@ import contextlib
 import io
 import json
 import os
+import secrets
 import signal
 import socket
 import sys
@@ -51,6 +52,10 @@ class DemoOptions:
     metrics_port: int = 9090
     database: Path = Path("enrichment.db")
     keep_running: bool = False
+    #: The console's sign-in token: ENRICHMENT_ADMIN_TOKEN if set, else one for this run.
+    admin_token: str = field(
+        default_factory=lambda: os.environ.get("ENRICHMENT_ADMIN_TOKEN") or secrets.token_hex(16)
+    )
 
     @property
     def database_url(self) -> str:
@@ -137,6 +142,7 @@ async def _start_server(
         "ENRICHMENT_METRICS_HOST": "127.0.0.1",
         "ENRICHMENT_METRICS_PORT": str(options.metrics_port),
         "ENRICHMENT_DATABASE_URL": options.database_url,
+        "ENRICHMENT_ADMIN_TOKEN": options.admin_token,
         # The sandbox is local: pace it faster than the real services allow
         # (MusicBrainz 1/s, GetSongBPM ~0.8/s, Deezer 10/s, Last.fm a few per second).
         "ENRICHMENT_MUSICBRAINZ_RATE_PER_S": "20",
@@ -193,7 +199,11 @@ async def _run(options: DemoOptions, children: Children) -> int:
         f"{settings['ENRICHMENT_LASTFM_URL']} (Last.fm)"
     )
     target = f"127.0.0.1:{options.port}"
-    print(f"enrichment-server: {target} (log: {log_path})\n")
+    print(f"enrichment-server: {target} (log: {log_path})")
+    print(
+        f"operator console: http://127.0.0.1:{options.metrics_port}/ "
+        f"(sign in with the token {options.admin_token})\n"
+    )
     work = asyncio.ensure_future(_work(target, options))
     watch = asyncio.ensure_future(_until_server_exits(server, log_path))
     done, _ = await asyncio.wait({work, watch}, return_when=asyncio.FIRST_COMPLETED)
@@ -210,8 +220,9 @@ async def _work(target: str, options: DemoOptions) -> int:
     await _crawl(target, options.database_url)
     if options.keep_running:
         print(
-            f"\nserving on {target} (metrics http://127.0.0.1:{options.metrics_port}/metrics,"
-            f" database {options.database}); the README's ops recipes work as written."
+            f"\nserving on {target} (console http://127.0.0.1:{options.metrics_port}/ with the"
+            f" token {options.admin_token}, metrics /metrics on the same port, database"
+            f" {options.database}); the README's ops recipes work as written."
             " Ctrl-C or SIGTERM stops the demo and every process it started.",
             flush=True,
         )

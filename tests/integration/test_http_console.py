@@ -3,8 +3,12 @@ throttled sign-in, audit lines without secrets."""
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
+import urllib.parse
+import urllib.request
+from pathlib import Path
 
 import aiohttp
 from structlog.testing import capture_logs
@@ -13,8 +17,10 @@ from enrichment_sandbox.runner import Sandbox
 from enrichment_server.api.console.auth import COOKIE, FREE_FAILURES
 from enrichment_server.app import App, running
 from tests.integration.conftest import sandbox_settings
+from tests.integration.demo_process import DemoProcess
 
 TOKEN = secrets.token_hex(16)
+CONSOLE_LINE = re.compile(r"operator console: (http://\S+) \(sign in with the token (\w+)\)")
 
 
 async def form_csrf(session: aiohttp.ClientSession, app: App) -> str:
@@ -87,3 +93,24 @@ async def test_sign_in_is_throttled_and_audited_without_secrets(sandbox: Sandbox
     assert TOKEN not in repr(logs)
     assert "wrong-0" not in repr(logs)
     assert csrf not in repr(logs)
+
+
+def test_the_demo_prints_the_console_and_a_token_that_signs_in(tmp_path: Path) -> None:
+    """`enrichment-demo --keep-running` prints the console URL and a token; both work."""
+    env = {k: v for k, v in os.environ.items() if k != "ENRICHMENT_ADMIN_TOKEN"}
+    with DemoProcess(tmp_path, "--keep-running", env=env) as demo:
+        demo.wait_for("serving on")
+        printed = CONSOLE_LINE.search(demo.output)
+        assert printed is not None, demo.output[-2000:]
+        url, token = printed.groups()
+        assert url == f"http://127.0.0.1:{demo.metrics_port}/"
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        with opener.open(url + "console/sign-in", timeout=10) as response:
+            csrf = re.search(r'name="csrf" value="([^"]+)"', response.read().decode())
+        assert csrf is not None
+        form = urllib.parse.urlencode({"csrf": csrf.group(1), "token": token}).encode()
+        with opener.open(url + "console/sign-in", data=form, timeout=10) as response:
+            landed = response.geturl(), response.read().decode()
+        assert demo.stop() == 0
+    assert landed[0] == url + "console/"
+    assert "<h1>Overview</h1>" in landed[1]
