@@ -39,6 +39,7 @@ __all__ = [
     "Match",
     "Matcher",
     "NormalisedTrack",
+    "credits_remixer",
     "normalise",
     "score",
 ]
@@ -118,7 +119,7 @@ def _artist_score(query: NormalisedTrack, candidate: NormalisedTrack) -> float:
     return max(split, whole) if whole >= _WHOLE_CREDIT_MIN_SIMILARITY else split
 
 
-def _credited_as_remixer(query: NormalisedTrack) -> bool:
+def credits_remixer(query: NormalisedTrack) -> bool:
     """The row's artists are its version's remixer ("Lane 8 - Innerbloom (Lane 8 Remix)",
     "Tiësto - Silence (Tiësto's In Search of Sunrise Remix)")."""
     by = versions.remixer(query.version)
@@ -195,7 +196,7 @@ def score(
     if query.mashup != candidate.mashup:
         return 0.0  # a mashup is neither of its parts (nor is a part the mashup)
     artist = _artist_score(query, candidate)
-    if _credited_as_remixer(query) and _same_remix(query, candidate):
+    if credits_remixer(query) and _same_remix(query, candidate):
         artist = max(artist, 1.0)
     title = _title_score(query, candidate)
     combined = _ARTIST_WEIGHT * artist + _TITLE_WEIGHT * title

@@ -34,7 +34,12 @@ from enrichment_server.domain import (
     SourceFailure,
 )
 from enrichment_server.enrichment.identity import Identity, ask_with_fallback
-from enrichment_server.enrichment.matching import Matcher, NormalisedTrack, normalise
+from enrichment_server.enrichment.matching import (
+    Matcher,
+    NormalisedTrack,
+    credits_remixer,
+    normalise,
+)
 from enrichment_server.enrichment.merge import (
     PRECEDENCE,
     Findings,
@@ -265,6 +270,11 @@ class Waterfall:
                 return (best.candidate if best else None), 1.0
         tracks = await client.search(ctx, run.query.search_artist, run.query.search_title)
         match = self._matcher.best(run.query, tracks, _describe_spotify)
+        if match is None and credits_remixer(run.query):
+            # "Lane 8 - Innerbloom (Lane 8 Remix)": Spotify often credits only the original
+            # artist, so artist:"Lane 8" finds nothing; the title and remix credit suffice.
+            tracks = await client.search(ctx, "", run.query.search_title)
+            match = self._matcher.best(run.query, tracks, _describe_spotify)
         return (match.candidate, match.score) if match else (None, 0.0)
 
     async def _musicbrainz(self, run: _Run, isrc: str | None) -> None:

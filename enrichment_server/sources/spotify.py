@@ -153,7 +153,9 @@ class SpotifyClient(HttpSource):
 
     async def search(self, ctx: CallContext, artist: str, title: str) -> list[SpotifyTrack]:
         """Tracks matching ``track:`` + ``artist:`` filters, best first (unverified)."""
-        query = f"track:{_clean(title)} artist:{_clean(artist)}"
+        query = f"track:{_clean(title)}"
+        if artist.strip():  # blank: the title alone (a row crediting a remix's remixer)
+            query += f" artist:{_clean(artist)}"
         lookup = Lookup(f"search:{query.casefold()}", TtlKind.SEARCH)
         return await self._caller.lookup(
             ctx, lookup, TRACKS, lambda d: self._search(d, query), is_empty
