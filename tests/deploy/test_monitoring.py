@@ -186,3 +186,17 @@ def test_service_monitor_and_prometheus_rule_hang_together(tmp_path: Path) -> No
         _render_prod(vd, job="music-enrichment"), "PrometheusRule", "enrichment-server"
     )
     assert renamed["spec"]["groups"][0]["rules"][0]["expr"] == 'up{job="music-enrichment"}'
+
+
+def test_dashboard_counts_shared_numbers_once() -> None:
+    """The panels that replicas report alike (DLQ depth, open breakers) use the expressions
+    promtool tests on two replicas' samples, so they count once, not once per replica."""
+    dashboard = json.loads(DASHBOARD.read_text())
+    panels = {p["title"]: p["targets"][0]["expr"] for p in dashboard["panels"]}
+    tested = {
+        case["expr"]
+        for test in yaml.safe_load(RULE_TESTS.read_text())["tests"]
+        for case in test.get("promql_expr_test", [])
+    }
+    assert panels["Dead letters"] in tested
+    assert panels["Open breakers"] in tested
