@@ -48,9 +48,8 @@ from enrichment_server.telemetry.interceptor import MetricsObserver, ObservingIn
 from enrichment_server.telemetry.metrics import Metrics
 from enrichment_server.telemetry.tracing import TracingObserver, build_tracer_provider
 from enrichment_server.wiring import Shared, build_sources, server_credentials
-from enrichment_server.workers.dlq import DeadLetterWorker
 from enrichment_server.workers.maintenance import Maintenance
-from enrichment_server.workers.scheduler import Scheduler
+from enrichment_server.workers.start import build_workers, quota_pace
 
 log = structlog.get_logger(__name__)
 ADMIN_SERVICE_NAME = admin_pb2.DESCRIPTOR.services_by_name["EnrichmentAdminService"].full_name
@@ -234,7 +233,9 @@ class App:
                 ("grpc.so_reuseport", 0),
             ],
         )
-        options = ServicerOptions(settings.default_deadline_s, settings.batch_concurrency)
+        # BULK/BACKGROUND stream items wait in their stream for what the quota can serve.
+        paced = quota_pace(settings, shared, settings.batch_concurrency).capacity
+        options = ServicerOptions(settings.default_deadline_s, settings.batch_concurrency, paced)
         self._servicer = EnrichmentServicer(waterfall, options, shared.metrics, self._recorder)
         decoding.register(pb_grpc.add_EnrichmentServiceServicer_to_server, self._servicer, server)
         self._admin = admin = AdminServicer(
@@ -287,27 +288,8 @@ class App:
         if not settings.workers_enabled:
             return
         worker_id = f"{socket.gethostname()}:{self.port}"
-        # A lease outlives the batch it covers (items run concurrently, one deadline each).
-        lease_s = settings.default_deadline_s * 3 + 5
-        dlq = DeadLetterWorker(
-            store,
-            waterfall.enrich,
-            worker_id=worker_id,
-            batch_size=settings.dlq_batch_size,
-            lease_s=lease_s,
-            per_item_deadline_s=settings.default_deadline_s,
-            max_attempts=settings.dlq_max_attempts,
-            backoff=self._backoff(),
-        )
-        scheduler = Scheduler(
-            store,
-            waterfall.enrich,
-            worker_id=worker_id,
-            batch_size=settings.scheduler_batch_size,
-            lease_s=lease_s,
-            per_item_deadline_s=settings.default_deadline_s,
-            max_attempts=settings.dlq_max_attempts,
-            backoff=self._backoff(),
+        dlq, scheduler = build_workers(
+            settings, store, waterfall.enrich, shared, worker_id, self._backoff()
         )
         loops = ((dlq, settings.dlq_interval_s), (scheduler, settings.scheduler_interval_s))
         for worker, interval in loops:

@@ -157,6 +157,9 @@ class Settings(BaseSettings):
     )
     spotify_rate_per_s: float = Field(0.0, ge=0, description="Spotify requests/s (0: no limit).")
     lastfm_rate_per_s: float = Field(5.0, ge=0, description="Last.fm requests/s (0: no limit).")
+    ratelimit_min_share: float = Field(
+        0.1, gt=0, le=1, description="Slots kept for a waiting lower priority (bulk, background)."
+    )
 
     database_url: str = Field(
         "sqlite+aiosqlite:///enrichment.db",

@@ -66,14 +66,14 @@ def breaker_config(settings: Settings, source: Source) -> BreakerConfig:
     return BreakerConfig(**{k: int(v) if k in integers else v for k, v in values.items()})  # type: ignore[arg-type]
 
 
-def _limiter(shared: Shared, source: Source, rate: float) -> RateLimiter | None:
+def _limiter(shared: Shared, source: Source, rate: float, share: float) -> RateLimiter | None:
     if rate <= 0:
         return None
     rate *= RATE_SLACK
     if shared.redis is not None:
         key = f"{CACHE_PREFIX}:ratelimit:{source}"
-        return RedisRateLimiter(shared.redis, key, rate)
-    return SpacingLimiter(rate)
+        return RedisRateLimiter(shared.redis, key, rate, min_share=share)
+    return SpacingLimiter(rate, min_share=share)
 
 
 def build_caller(
@@ -106,11 +106,12 @@ def build_caller(
         shared.cache,
         ttl,
         policy,
-        _limiter(shared, source, rate_per_s),
+        _limiter(shared, source, rate_per_s, settings.ratelimit_min_share),
         guard,
         RetryBudget(retry.budget_ratio, retry.budget_min_per_s),
         hooks=shared.metrics,
         tracer=shared.tracer,
+        shared_cap_s=settings.http_timeout_s,
     )
     shared.callers[source] = caller
     return caller

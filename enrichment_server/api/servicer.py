@@ -53,6 +53,20 @@ class ServicerOptions:
 
     default_deadline_s: float = 10.0
     batch_concurrency: int = 32
+    #: BULK/BACKGROUND stream items in flight on this replica, all streams together: what
+    #: the upstream quota serves in one deadline (``workers.start.quota_pace``). Further
+    #: items wait in their stream (flow control holds the caller back) instead of starting
+    #: only to be refused by our own limiter. None: no pacing beyond batch_concurrency.
+    paced_concurrency: int | None = None
+
+
+#: Priorities whose stream items are paced to the quota (proto numbers: BULK, BACKGROUND).
+_PACED = frozenset({pb.PRIORITY_BULK, pb.PRIORITY_BACKGROUND})
+
+
+def _is_paced(message: pb.EnrichBatchRequest | Undecodable) -> bool:
+    """A BULK or BACKGROUND item (an undecodable one is answered at once, unpaced)."""
+    return isinstance(message, pb.EnrichBatchRequest) and message.request.priority in _PACED
 
 
 class EnrichmentServicer(pb_grpc.EnrichmentServiceServicer):
@@ -73,6 +87,8 @@ class EnrichmentServicer(pb_grpc.EnrichmentServiceServicer):
         self._options = options
         self._hooks: Hooks = hooks or NullHooks()
         self._recorder = recorder
+        paced = options.paced_concurrency
+        self._paced = asyncio.Semaphore(paced) if paced is not None else None
 
     def _deadline(self, context: grpc.aio.ServicerContext[object, object]) -> Deadline:
         remaining = context.time_remaining()
@@ -149,7 +165,10 @@ class EnrichmentServicer(pb_grpc.EnrichmentServiceServicer):
                 index = 0
                 async for message in requests:
                     await slots.acquire()
-                    group.create_task(self._one(index, message, context, results, slots))
+                    paced = self._paced if _is_paced(message) else None
+                    if paced is not None:
+                        await paced.acquire()
+                    group.create_task(self._one(index, message, context, results, slots, paced))
                     index += 1
         finally:
             # Ends the response stream after the answers already queued, also when reading
@@ -165,11 +184,14 @@ class EnrichmentServicer(pb_grpc.EnrichmentServiceServicer):
         context: grpc.aio.ServicerContext[object, object],
         results: asyncio.Queue[pb.EnrichBatchResponse | None],
         slots: asyncio.Semaphore,
+        paced: asyncio.Semaphore | None,
     ) -> None:
         try:
             await results.put(await self._answer(index, message, context))
         finally:
             slots.release()
+            if paced is not None:
+                paced.release()
 
     async def _answer(
         self,

@@ -60,6 +60,20 @@ class BreakerRegistry:
         """Each breaker's current state."""
         return {source: guard.breaker.state for source, guard in self._guards.items()}
 
+    def background_blocked(self, half_open_wait_s: float = 5.0) -> dict[str, float]:
+        """Sources background work must leave alone now -> seconds until it may try: an
+        OPEN breaker (until it half-opens) or a HALF_OPEN one (its few probes are for
+        live callers; background work would only find every probe slot taken)."""
+        blocked: dict[str, float] = {}
+        now = self._clock()
+        for source, guard in self._guards.items():
+            snapshot = guard.breaker.snapshot()
+            if snapshot.state is BreakerState.OPEN and snapshot.open_until is not None:
+                blocked[str(source)] = max(half_open_wait_s, snapshot.open_until - now)
+            elif snapshot.state is BreakerState.HALF_OPEN:
+                blocked[str(source)] = half_open_wait_s
+        return blocked
+
     async def reset(
         self, source: Source | None = None
     ) -> list[tuple[Source, BreakerState, BreakerState]]:

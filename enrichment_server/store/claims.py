@@ -27,7 +27,7 @@ from enrichment_server.store.models import DeadLetterRow, EnrichmentStatusRow, T
 from enrichment_server.store.rows import dead_letter_from_row, insert_for, insert_track_if_new
 from enrichment_server.store.types import DeadLetter
 
-__all__ = ["claim_due", "claim_unenriched", "save_pending"]
+__all__ = ["claim_due", "claim_unenriched", "postpone", "save_pending"]
 
 
 def _unclaimed(claimed_until: Any, now: datetime) -> sa.ColumnElement[bool]:
@@ -88,6 +88,16 @@ async def claim_due(
     rows = await _claim_rows(conn, dl.id, claimable, order, limit, lease, columns)
     entries = [dead_letter_from_row(row) for row in rows]
     return sorted(entries, key=lambda entry: (entry.next_attempt_at, entry.id))
+
+
+async def postpone(conn: AsyncConnection, entry_id: int, until: datetime) -> None:
+    """End the claim on a dead letter without an attempt; due again at ``until``."""
+    update = (
+        sa.update(DeadLetterRow)
+        .where(DeadLetterRow.id == entry_id, DeadLetterRow.state == "due")
+        .values(next_attempt_at=until, claimed_by=None, claimed_until=None)
+    )
+    await conn.execute(update)
 
 
 async def save_pending(conn: AsyncConnection, request: EnrichmentRequest, now: datetime) -> bool:

@@ -3,6 +3,11 @@
 A retriable PARTIAL/FAILED must never be recorded without its dead letter (or the retry
 would be lost), and a COMPLETED must never leave one behind (or it would be retried
 forever), so the three writes commit or fail together.
+
+Only a real upstream failure spends one of the track's attempts. When every retriable
+error is one of our own refusals (our rate limiter, an open breaker or a taken probe
+slot: the upstream was never called), the dead letter is rescheduled for when the source
+can take it, with its attempt count unchanged, and never moves toward "parked".
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from enrichment_server.domain import EnrichmentRequest, EnrichmentResult, Status
+from enrichment_server.domain import EnrichmentRequest, EnrichmentResult, ErrorKind, Status
 from enrichment_server.store.models import DeadLetterRow, EnrichmentStatusRow, Track
 from enrichment_server.store.rows import (
     error_summary,
@@ -29,6 +34,12 @@ __all__ = ["Attempt", "write_attempt"]
 
 #: ``attempts so far -> wait before the next`` (``types.Backoff`` is the standard one).
 BackoffFn = Callable[[int], timedelta]
+#: Error kinds that are our own refusals, not upstream failures.
+OWN_REFUSALS = frozenset(kind.value for kind in ErrorKind if kind.ours)
+#: When an own refusal carries no "retry after": try again this much later.
+REFUSAL_RETRY_S = 5.0
+#: The longest an own refusal postpones a retry (an open breaker's hint is capped here).
+REFUSAL_RETRY_MAX_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,20 @@ class Attempt:
         """PARTIAL and FAILED keep (or create) a dead letter; the others remove it."""
         return Status(self.status).needs_retry
 
+    @property
+    def charged(self) -> bool:
+        """Whether this attempt spends one of the track's attempts: not when every
+        retriable error is our own refusal (the upstream was not even called)."""
+        retriable = [error for error in self.errors if error["retriable"]]
+        return not retriable or any(error["kind"] not in OWN_REFUSALS for error in retriable)
+
+    def refusal_delay(self) -> timedelta:
+        """How long our own refusals say to wait: their longest "retry after", capped."""
+        waits = [e["retry_after"] for e in self.errors if e["kind"] in OWN_REFUSALS]
+        known = [float(wait) for wait in waits if wait]
+        seconds = max(known) if known else REFUSAL_RETRY_S
+        return timedelta(seconds=min(REFUSAL_RETRY_MAX_S, max(seconds, 0.0)))
+
 
 async def _upsert_track(conn: AsyncConnection, attempt: Attempt, now: datetime) -> None:
     """Create the track if new, then overwrite only the fields this attempt found."""
@@ -120,18 +145,23 @@ async def _upsert_dead_letter(
 ) -> datetime | None:
     """Count the attempt on the dead letter; return when it is due, None once parked."""
     values = _dead_letter_values(attempt, now)
-    first = {"track_id": attempt.request.track_id, "state": "due", "attempts": 1}
+    charge = 1 if attempt.charged else 0
+    first = {"track_id": attempt.request.track_id, "state": "due", "attempts": charge}
     insert = insert_for(conn, DeadLetterRow).values(
         {**values, **first, "next_attempt_at": now, "created_at": now}
     )
     upsert = insert.on_conflict_do_update(
-        index_elements=["track_id"], set_={**values, "attempts": DeadLetterRow.attempts + 1}
+        index_elements=["track_id"], set_={**values, "attempts": DeadLetterRow.attempts + charge}
     ).returning(DeadLetterRow.id, DeadLetterRow.attempts, DeadLetterRow.state)
     entry_id, attempts, state = (await conn.execute(upsert)).one()
     # A non-retriable failure parks at once: waiting would not change the answer, but an
-    # operator may fix the cause (a credential) and replay it.
-    parked = state == "parked" or attempts >= max_attempts or not attempt.retriable
-    due_at = now + backoff(attempts)
+    # operator may fix the cause (a credential) and replay it. Our own refusal never parks.
+    if attempt.charged:
+        parked = state == "parked" or attempts >= max_attempts or not attempt.retriable
+        due_at = now + backoff(attempts)
+    else:
+        parked = state == "parked"
+        due_at = now + attempt.refusal_delay()
     schedule = {"state": "parked" if parked else "due", "next_attempt_at": due_at}
     await conn.execute(
         sa.update(DeadLetterRow).where(DeadLetterRow.id == entry_id).values(schedule)
@@ -155,13 +185,14 @@ async def _upsert_status(
         "claimed_until": None,
         "updated_at": now,
     }
+    charge = 1 if attempt.charged else 0
     insert = insert_for(conn, EnrichmentStatusRow).values(
-        {**values, "track_id": attempt.request.track_id, "attempts": 1}
+        {**values, "track_id": attempt.request.track_id, "attempts": charge}
     )
     await conn.execute(
         insert.on_conflict_do_update(
             index_elements=["track_id"],
-            set_={**values, "attempts": EnrichmentStatusRow.attempts + 1},
+            set_={**values, "attempts": EnrichmentStatusRow.attempts + charge},
         )
     )
 

@@ -109,6 +109,11 @@ class Store:
         async with self.engine.begin() as conn:
             return await claims.claim_due(conn, worker, limit, now, lease_s)
 
+    async def postpone(self, entry_id: int, until: datetime) -> None:
+        """Release a claimed dead letter unprocessed, due again at ``until`` (no attempt)."""
+        async with self.engine.begin() as conn:
+            await claims.postpone(conn, entry_id, until)
+
     async def claim_unenriched(
         self, worker: str, limit: int, now: datetime, lease_s: float
     ) -> list[EnrichmentRequest]:

@@ -1,11 +1,16 @@
 """The dead-letter worker: retries due entries in the background, never inside an RPC.
 
-Each pass leases a batch (``Store.claim_due``), enriches every entry concurrently under
-its own deadline, and records each outcome with ``Store.record``, which counts the
-attempt, backs the entry off or parks it, or deletes it on success. One entry that
-raises (or hangs past its deadline) is recorded as a retriable failure and logged; the
-rest of the batch carries on. A worker killed mid-batch loses nothing: its leases run
-out and another replica claims the entries again.
+The worker leases due entries (``Store.claim_due``), enriches each under its own
+deadline in the BACKGROUND lane, and records each outcome with ``Store.record``, which
+counts the attempt (only a real upstream failure counts), backs the entry off or parks
+it, or deletes it on success. One entry that raises (or hangs past its deadline) is
+recorded as a retriable failure and logged; the others carry on. A worker killed
+mid-way loses nothing: its leases run out and another replica claims the entries again.
+
+It claims only what the quota can serve (``pace.QuotaPace``, shared with the scheduler)
+and claims again as each track finishes. An entry that needs a source whose breaker is
+open (or half-open: its probes belong to live callers) is not started: it is
+rescheduled for when the breaker may let calls through, its attempt count unchanged.
 
 ``ClaimingWorker`` holds the loop shared with ``scheduler.Scheduler``.
 """
@@ -15,22 +20,26 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+import dataclasses
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime, timedelta
 
 import structlog
 
 from enrichment_server.deadline import Deadline
-from enrichment_server.domain import EnrichmentRequest, EnrichmentResult
+from enrichment_server.domain import EnrichmentRequest, EnrichmentResult, Priority
 from enrichment_server.store.repository import BackoffFn, Store
+from enrichment_server.workers.pace import QuotaPace
 
-__all__ = ["ClaimingWorker", "DeadLetterWorker", "Enrich", "utcnow"]
+__all__ = ["Blocked", "ClaimingWorker", "DeadLetterWorker", "Enrich", "utcnow"]
 
 log = structlog.get_logger(__name__)
 
 Enrich = Callable[[EnrichmentRequest, Deadline], Awaitable[EnrichmentResult]]
 Now = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
+#: Sources background work must not call now -> seconds until it may (open breakers).
+Blocked = Callable[[], Mapping[str, float]]
 
 #: Slack past the per-item deadline before an enrich that ignores it is abandoned.
 HANG_GRACE_S = 1.0
@@ -58,6 +67,8 @@ class ClaimingWorker(abc.ABC):
         now: Now = utcnow,
         sleep: Sleep = asyncio.sleep,
         hang_grace_s: float = HANG_GRACE_S,
+        pace: QuotaPace | None = None,
+        blocked: Blocked | None = None,
     ) -> None:
         """Check that a lease outlives the items it covers, then keep the settings."""
         if batch_size < 1 or max_attempts < 1:
@@ -71,19 +82,35 @@ class ClaimingWorker(abc.ABC):
         self.lease_s, self.per_item_deadline_s = lease_s, per_item_deadline_s
         self.max_attempts, self.backoff = max_attempts, backoff
         self.now, self.sleep, self.hang_grace_s = now, sleep, hang_grace_s
+        self.pace = pace or QuotaPace(None, per_item_deadline_s, batch_size)
+        self.blocked: Blocked = blocked or dict
 
     @abc.abstractmethod
-    async def claim(self) -> list[EnrichmentRequest]:
-        """Lease the next batch of work to this worker."""
+    async def claim(self, limit: int) -> list[EnrichmentRequest]:
+        """Lease up to ``limit`` items of work to this worker."""
+
+    def _room(self) -> int:
+        """How many items to claim now: a batch, or fewer when the quota is busy."""
+        return min(self.batch_size, self.pace.free())
 
     async def run_once(self) -> int:
-        """Process one batch; return how many items were claimed."""
-        requests = await self.claim()
-        await asyncio.gather(*(self.process(request) for request in requests))
+        """Claim what the quota has room for, process it all; return how many."""
+        room = self._room()
+        requests = await self.claim(room) if room else []
+        await asyncio.gather(*(self._paced(request) for request in requests))
         return len(requests)
+
+    async def _paced(self, request: EnrichmentRequest) -> None:
+        """Process one item holding a place of the shared quota pace."""
+        self.pace.take()
+        try:
+            await self.process(request)
+        finally:
+            self.pace.release()
 
     async def process(self, request: EnrichmentRequest) -> None:
         """Enrich and record one item; failures are recorded and logged, never raised."""
+        request = dataclasses.replace(request, priority=Priority.BACKGROUND)
         bound = log.bind(worker=self.worker_id, track_id=request.track_id)
         try:
             async with asyncio.timeout(self.per_item_deadline_s + self.hang_grace_s):
@@ -117,15 +144,35 @@ class ClaimingWorker(abc.ABC):
             log.exception("recording a crashed enrichment failed", track_id=request.track_id)
 
     async def run_forever(self, interval_s: float, stop: asyncio.Event) -> None:
-        """Run batches until ``stop`` is set; a full batch goes again at once."""
-        while not stop.is_set():
-            try:
-                claimed = await self.run_once()
-            except Exception:  # e.g. the database is down: try again next interval
-                log.exception("claiming background work failed", worker=self.worker_id)
-                claimed = 0
-            if claimed < self.batch_size:
-                await self._pause(interval_s, stop)
+        """Claim as places free up until ``stop`` is set, then let the items in flight
+        finish (each has its deadline); pause ``interval_s`` whenever nothing is due."""
+        running: set[asyncio.Task[None]] = set()
+        try:
+            while not stop.is_set():
+                await self.pace.wait_free(stop)
+                room = self._room()
+                if stop.is_set() or not room:
+                    continue
+                requests = await self._claim_logged(room)
+                for request in requests:
+                    task = asyncio.ensure_future(self._paced(request))
+                    running.add(task)
+                    task.add_done_callback(running.discard)
+                if len(requests) < room:  # nothing more is due now
+                    await self._pause(interval_s, stop)
+            await asyncio.gather(*running)
+        finally:
+            for task in list(running):
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+
+    async def _claim_logged(self, room: int) -> list[EnrichmentRequest]:
+        """``claim``, with a failure (e.g. the database is down) logged as nothing due."""
+        try:
+            return await self.claim(room)
+        except Exception:
+            log.exception("claiming background work failed", worker=self.worker_id)
+            return []
 
     async def _pause(self, interval_s: float, stop: asyncio.Event) -> None:
         """Wait ``interval_s`` (with the injected sleep) or until ``stop``, whichever first."""
@@ -143,9 +190,17 @@ class ClaimingWorker(abc.ABC):
 class DeadLetterWorker(ClaimingWorker):
     """Retries due dead letters (``Store.claim_due``)."""
 
-    async def claim(self) -> list[EnrichmentRequest]:
-        """Lease due dead letters and return the requests to replay."""
-        entries = await self.store.claim_due(
-            self.worker_id, self.batch_size, self.now(), self.lease_s
-        )
-        return [entry.request for entry in entries]
+    async def claim(self, limit: int) -> list[EnrichmentRequest]:
+        """Lease due dead letters; those needing a blocked source are rescheduled instead."""
+        now = self.now()
+        entries = await self.store.claim_due(self.worker_id, limit, now, self.lease_s)
+        blocked = self.blocked()
+        ready = []
+        for entry in entries:
+            waits = [blocked[s] for s in entry.failed_sources if s in blocked]
+            if not waits:
+                ready.append(entry.request)
+                continue
+            log.info("dead_letter_postponed", track_id=entry.track_id, wait_s=max(waits))
+            await self.store.postpone(entry.id, now + timedelta(seconds=max(waits)))
+        return ready

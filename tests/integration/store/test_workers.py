@@ -10,12 +10,21 @@ import sqlalchemy as sa
 from structlog.testing import capture_logs
 
 from enrichment_server.deadline import Deadline
-from enrichment_server.domain import EnrichmentRequest, EnrichmentResult, Status, TrackMetadata
+from enrichment_server.domain import (
+    EnrichmentRequest,
+    EnrichmentResult,
+    ErrorKind,
+    Priority,
+    Source,
+    Status,
+    TrackMetadata,
+)
 from enrichment_server.store import Store
 from enrichment_server.store.models import EnrichmentStatusRow
 from enrichment_server.workers.dlq import DeadLetterWorker
+from enrichment_server.workers.pace import QuotaPace
 from enrichment_server.workers.scheduler import Scheduler
-from tests.integration.store.support import T0, backoff, failed, later, request, result
+from tests.integration.store.support import T0, backoff, failed, failure, later, request, result
 
 
 class Clock:
@@ -37,10 +46,12 @@ class ScriptedEnrich:
         """Answers per track id, consumed in order."""
         self.script = script
         self.calls: list[tuple[str, float]] = []
+        self.priorities: list[Priority] = []
 
     async def __call__(self, req: EnrichmentRequest, deadline: Deadline) -> EnrichmentResult:
         """The next scripted answer for ``req``."""
         self.calls.append((req.track_id, deadline.remaining()))
+        self.priorities.append(req.priority)
         answer = self.script[req.track_id].pop(0)
         if isinstance(answer, Exception):
             raise answer
@@ -202,3 +213,39 @@ async def test_scheduler_enriches_pending_tracks(store: Store) -> None:
             ("p2", Status.FAILED.value),
         ]
     assert await _attempts(store) == {"p2": 1}
+
+
+async def test_work_runs_in_the_background_lane_and_within_the_pace(store: Store) -> None:
+    """Replays ask for BACKGROUND slots; a pace with 2 free places claims only 2 of 3."""
+    for track_id in ("a", "b", "c"):
+        await store.record(
+            request(track_id), failed(track_id), now=T0, max_attempts=3, backoff=backoff()
+        )
+    enrich = ScriptedEnrich({t: [result(t)] for t in ("a", "b", "c")})
+    pace = QuotaPace(None, 5.0, 3)
+    pace.take()  # the scheduler holds one place
+    worker = _worker(store, enrich, Clock(later(60)), pace=pace)
+    assert await worker.run_once() == 2
+    assert set(enrich.priorities) == {Priority.BACKGROUND}
+    assert pace.in_flight == 1
+
+
+async def test_entries_needing_an_open_breaker_are_postponed_without_an_attempt(
+    store: Store,
+) -> None:
+    """Spotify's breaker is open for 90 s: its dead letter is not started but due again
+    in 90 s with its attempt count unchanged; another source's entry is replayed."""
+    spotify = failure(Source.SPOTIFY, ErrorKind.UNAVAILABLE)
+    lastfm = failure(Source.LASTFM, ErrorKind.UNAVAILABLE)
+    await store.record(
+        request("s"), failed("s", spotify), now=T0, max_attempts=3, backoff=backoff()
+    )
+    await store.record(request("l"), failed("l", lastfm), now=T0, max_attempts=3, backoff=backoff())
+    enrich = ScriptedEnrich({"l": [result("l")]})
+    clock = Clock(later(60))
+    worker = _worker(store, enrich, clock, blocked=lambda: {"spotify": 90.0})
+    assert await worker.run_once() == 1
+    assert [track for track, _ in enrich.calls] == ["l"]
+    [entry], _ = await store.list_dead_letters()
+    assert (entry.track_id, entry.attempts, entry.claimed_by) == ("s", 1, None)
+    assert entry.next_attempt_at == later(150)

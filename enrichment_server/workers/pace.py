@@ -1,0 +1,82 @@
+"""Background work sized to the upstream quota, shared by the DLQ worker and the scheduler.
+
+Cold enrichment is bound by upstream quotas, not CPU: MusicBrainz allows 1 request/s, and
+a track needs about ``CALLS_PER_TRACK`` calls of it, so about 0.8 new tracks per second
+is all one IP can serve. Starting 50 background tracks at once only makes 49 of them
+wait in the limiter's background lane until their deadlines pass.
+
+``QuotaPace`` therefore caps the background tracks in flight (both workers together) at
+what the slowest rate-limited source can serve within one item's deadline, planning to
+fill only ``UTILISATION`` of it (the rest is headroom for interactive callers, who go
+first). A worker claims only as many tracks as there are free places and claims again as
+each one finishes: the claim rate follows the quota.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Mapping
+
+from enrichment_server.domain import Source
+
+__all__ = ["CALLS_PER_TRACK", "UTILISATION", "QuotaPace", "tracks_per_s"]
+
+#: Upstream calls one cold track needs from each source (bench: cold workload).
+CALLS_PER_TRACK: Mapping[Source, float] = {
+    Source.MUSICBRAINZ: 1.2,
+    Source.SPOTIFY: 2.0,
+    Source.LASTFM: 2.0,
+    Source.DEEZER: 3.0,
+    Source.GETSONGBPM: 1.0,
+}
+#: Share of the quota background work plans to use within one item's deadline.
+UTILISATION = 0.5
+
+
+def tracks_per_s(rates: Mapping[Source, float]) -> float | None:
+    """Cold tracks per second the slowest rate-limited source can serve (None: no limit)."""
+    paces = [rate / CALLS_PER_TRACK[source] for source, rate in rates.items() if rate > 0]
+    return min(paces) if paces else None
+
+
+class QuotaPace:
+    """How many background tracks may be in flight; shared by every background worker."""
+
+    def __init__(
+        self, tracks_per_s: float | None, per_item_deadline_s: float, max_in_flight: int
+    ) -> None:
+        """The capacity is what ``tracks_per_s`` serves in ``UTILISATION`` of a deadline."""
+        if max_in_flight < 1:
+            raise ValueError("max_in_flight must be at least 1")
+        planned = math.inf
+        if tracks_per_s is not None:
+            planned = math.floor(tracks_per_s * per_item_deadline_s * UTILISATION)
+        self.capacity = int(max(1, min(max_in_flight, planned)))
+        self.in_flight = 0
+        self._freed = asyncio.Event()
+
+    def free(self) -> int:
+        """Places free right now."""
+        return max(0, self.capacity - self.in_flight)
+
+    def take(self) -> None:
+        """One background track starts."""
+        self.in_flight += 1
+
+    def release(self) -> None:
+        """One background track finished; wake a worker waiting for a place."""
+        self.in_flight -= 1
+        self._freed.set()
+
+    async def wait_free(self, stop: asyncio.Event) -> None:
+        """Return once a place is free (at once if one is) or ``stop`` is set."""
+        while not self.free() and not stop.is_set():
+            self._freed.clear()
+            stopped = asyncio.ensure_future(stop.wait())
+            freed = asyncio.ensure_future(self._freed.wait())
+            try:
+                await asyncio.wait([stopped, freed], return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stopped.cancel()
+                freed.cancel()

@@ -1,0 +1,119 @@
+"""Upstream quota as a scheduled resource, end to end (issue 15).
+
+MusicBrainz allows 2 requests/s here (the sandbox answers 503 beyond that, as the real
+proxy does) and the service is configured at the same rate. 40 tracks were saved
+unenriched; the scheduler and the dead-letter worker drain them in the background lane
+while a live caller sends 5 tracks. Everything is judged by counters and stored rows,
+never by how long it took.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from enrichment_client import EnrichmentClient, pb
+from enrichment_sandbox.catalogue import CatalogueTrack
+from enrichment_sandbox.runner import Sandbox
+from enrichment_server.app import App, running
+from enrichment_server.domain import EnrichmentRequest
+from enrichment_server.store import Store
+from enrichment_server.store.models import DeadLetterRow, EnrichmentStatusRow
+from tests.integration.conftest import sandbox_settings
+
+pytestmark = pytest.mark.integration
+
+MB_RATE = 2.0
+BACKLOG = 40
+LIVE = 5
+
+
+def _catalogue(sandbox: Sandbox) -> list[CatalogueTrack]:
+    """Catalogue tracks every source knows (so each one can complete)."""
+    known = [t for t in sandbox.catalogue.tracks if t.on_spotify and t.on_musicbrainz]
+    return [t for t in known if t.on_lastfm][: BACKLOG + LIVE]
+
+
+async def _statuses(store: Store) -> dict[str, tuple[str, int]]:
+    """track id -> (status, attempts)."""
+    query = sa.select(
+        EnrichmentStatusRow.track_id, EnrichmentStatusRow.status, EnrichmentStatusRow.attempts
+    )
+    async with store.engine.connect() as conn:
+        return {row[0]: (row[1], row[2]) for row in (await conn.execute(query)).all()}
+
+
+async def _wait_until_enriched(store: Store, track_ids: Sequence[str], count: int) -> None:
+    """Return once ``count`` of ``track_ids`` are completed (polling the stored rows)."""
+    for _ in range(3000):
+        statuses = await _statuses(store)
+        if sum(statuses.get(t, ("", 0))[0] == "completed" for t in track_ids) >= count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"fewer than {count} tracks were enriched: {statuses}")
+
+
+def _mb_counts(app: App, name: str, *label_names: str) -> dict[tuple[str, ...], float]:
+    """A MusicBrainz counter of the server's metrics, by the given labels."""
+    assert app.shared is not None
+    counts: dict[tuple[str, ...], float] = {}
+    for metric in app.shared.metrics.registry.collect():
+        for sample in metric.samples:
+            labels = sample.labels
+            if sample.name == name and labels["source"] == "musicbrainz":
+                counts[tuple(labels[n] for n in label_names)] = sample.value
+    return counts
+
+
+async def test_live_calls_first_while_the_backlog_drains_without_wasted_attempts(
+    sandbox: Sandbox,
+) -> None:
+    """5 interactive calls during the drain are COMPLETED with no MusicBrainz error; every
+    backlog track ends enriched with one attempt; MusicBrainz never answered 503."""
+    sandbox.musicbrainz.controls.update_config({"rate_limit_per_s": MB_RATE})
+    tracks = _catalogue(sandbox)
+    backlog, live = tracks[:BACKLOG], tracks[BACKLOG:]
+    settings = sandbox_settings(
+        sandbox,
+        workers_enabled=True,
+        musicbrainz_rate_per_s=MB_RATE,
+        default_deadline_s=10.0,
+        scheduler_interval_s=0.2,
+        dlq_interval_s=0.2,
+        http_timeout_s=3.0,
+    )
+    store = await Store.open(settings.database_url)
+    try:
+        for index, track in enumerate(backlog):
+            request = EnrichmentRequest(f"backlog-{index}", track.artist, track.title)
+            await store.save_pending(request, now=datetime.now(UTC))
+        backlog_ids = [f"backlog-{i}" for i in range(BACKLOG)]
+        async with running(settings) as app:
+            target = f"127.0.0.1:{app.port}"
+            await _wait_until_enriched(store, backlog_ids, 3)  # the drain is under way
+            async with await EnrichmentClient.connect(target, timeout_s=15.0) as client:
+                answers = [
+                    await client.enrich(t.artist, t.title, track_id=f"live-{i}")
+                    for i, t in enumerate(live)
+                ]
+            await _wait_until_enriched(store, backlog_ids, BACKLOG)
+            outcomes = _mb_counts(app, "enrichment_api_calls_total", "outcome")
+            lanes = _mb_counts(app, "enrichment_ratelimit_lane_total", "lane", "outcome")
+        statuses = await _statuses(store)
+        async with store.engine.connect() as conn:
+            dead = (await conn.execute(sa.select(sa.func.count(DeadLetterRow.id)))).scalar_one()
+    finally:
+        await store.close()
+    assert [a.status for a in answers] == [pb.ENRICHMENT_STATUS_COMPLETED] * LIVE
+    assert [e for a in answers for e in a.errors if e.source == pb.SOURCE_MUSICBRAINZ] == []
+    assert {statuses[t] for t in backlog_ids} == {("completed", 1)}
+    assert dead == 0
+    assert outcomes.get(("rate_limited",), 0) == 0  # the sandbox never throttled us
+    assert outcomes[("ok",)] >= BACKLOG
+    assert lanes[("interactive", "granted")] >= LIVE
+    assert lanes.get(("interactive", "refused"), 0) == 0
+    assert lanes[("background", "granted")] >= BACKLOG

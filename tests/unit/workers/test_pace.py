@@ -1,0 +1,46 @@
+"""QuotaPace: background tracks in flight sized to the slowest rate-limited source."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from enrichment_server.domain import Source
+from enrichment_server.workers.pace import CALLS_PER_TRACK, UTILISATION, QuotaPace, tracks_per_s
+
+
+def test_the_slowest_source_sets_the_pace() -> None:
+    """MusicBrainz at 1/s (1.2 calls a track) is slower than Deezer at 8/s (3 a track)."""
+    rates = {Source.MUSICBRAINZ: 1.0, Source.DEEZER: 8.0, Source.SPOTIFY: 0.0}
+    assert tracks_per_s(rates) == pytest.approx(1.0 / CALLS_PER_TRACK[Source.MUSICBRAINZ])
+    assert tracks_per_s({Source.SPOTIFY: 0.0}) is None
+
+
+def test_capacity_is_what_the_quota_serves_in_part_of_a_deadline() -> None:
+    """0.83 tracks/s over 30 s at 50 % is 12 tracks in flight, never more than a batch."""
+    pace = QuotaPace(1.0 / 1.2, 30.0, 50)
+    assert pace.capacity == int(30.0 / 1.2 * UTILISATION) == 12
+    assert QuotaPace(1.0 / 1.2, 30.0, 5).capacity == 5
+    assert QuotaPace(0.01, 10.0, 50).capacity == 1  # always at least one
+    assert QuotaPace(None, 10.0, 20).capacity == 20
+
+
+async def test_wait_free_returns_when_a_place_frees_or_on_stop() -> None:
+    """A full pace blocks a worker until release (or stop), with no clock involved."""
+    pace = QuotaPace(None, 10.0, 1)
+    stop = asyncio.Event()
+    pace.take()
+    assert pace.free() == 0
+    waiter = asyncio.create_task(pace.wait_free(stop))
+    await asyncio.sleep(0)
+    assert not waiter.done()
+    pace.release()
+    await waiter
+    assert pace.free() == 1
+    pace.take()
+    stopped = asyncio.create_task(pace.wait_free(stop))
+    await asyncio.sleep(0)
+    stop.set()
+    await stopped
+    assert pace.free() == 0
