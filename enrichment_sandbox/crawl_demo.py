@@ -20,7 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from enrichment_sandbox.sites import DEFAULT_ROOT, FixtureSites
+from enrichment_sandbox.sites import DEFAULT_ROOT, KEYED_SITES, FixtureSites
 from scrapers.store import create_engine
 
 __all__ = ["crawl_fixture_site", "format_row"]
@@ -65,20 +65,13 @@ async def crawl_fixture_site(
     target: str, database_url: str, *, fixtures: Path = DEFAULT_ROOT
 ) -> list[dict[str, Any]]:
     """Crawl the fixture site into ``database_url`` via the service at ``target``; the rows."""
-    keys = dict.fromkeys(("setlistfm", "soundcloud", "youtube"), DEMO_API_KEY)
+    keys = dict.fromkeys(KEYED_SITES, DEMO_API_KEY)
     with FixtureSites(fixtures, api_keys=keys) as sites:
         await _run_crawl(
-            sites.base_url_settings()
+            sites.crawl_settings(DEMO_API_KEY)
             | {
-                "SETLISTFM_API_KEY": DEMO_API_KEY,
-                "SOUNDCLOUD_CLIENT_ID": DEMO_API_KEY,
-                "YOUTUBE_API_KEY": DEMO_API_KEY,
-                # Every spider points at the fixture site; this guarantees it.
-                "SCRAPERS_LOOPBACK_ONLY": "true",
                 "METADATA_ENRICHMENT_URL": target,
                 "ENRICHMENT_DATABASE_URL": database_url,
-                "DOWNLOAD_DELAY": "0",
-                "AUTOTHROTTLE_ENABLED": "false",
                 "LOG_LEVEL": "INFO",
             }
         )

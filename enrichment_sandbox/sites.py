@@ -12,15 +12,19 @@ URL -> file: ``/a/b`` is ``<site>/a/b``, else ``<site>/a/b.html`` / ``.json``;
 ``<site>/a/b.<param><value>.json`` first (``?p=2`` -> ``b.p2.json``,
 ``search.json?after=t3_x`` -> ``search.aftert3_x.json``). A form ``POST`` pages like a GET
 (1001tracklists' scroll ``/ajax/get_data.php`` with ``pos=2`` -> ``get_data.php.pos2.json``);
-a GraphQL ``POST`` answers ``<path>/<operationName>[.<variables.id>].json``. A site with
-an API key answers 403 unless the request carries it as ``x-api-key`` header or as a
-``key`` / ``client_id`` query parameter (YouTube, SoundCloud). ``BASE_URL_SETTINGS``
+a GraphQL ``POST`` answers ``<path>/<operationName>[.<id>].json`` (``id``: the
+``id`` variable, or ``lookup.slug`` as Mixcloud's ``cloudcastLookup`` sends). A site with
+an API key answers its JSON files (its API) with 403 without the key and 401 with a wrong
+one; the key may come as ``x-api-key`` header, ``key`` / ``client_id`` query parameter
+(YouTube, SoundCloud), OAuth bearer token or HTTP basic user (Reddit); its HTML and
+scripts stay public. ``BASE_URL_SETTINGS``
 names the setting each site's spider reads its base URL from.
 Used by the tests and by ``enrichment_sandbox.crawl_demo``; never by a real crawl.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import threading
@@ -31,7 +35,7 @@ from types import TracebackType
 from typing import Self
 from urllib.parse import parse_qs, unquote, urlsplit
 
-__all__ = ["BASE_URL_SETTINGS", "DEFAULT_ROOT", "FixtureSites"]
+__all__ = ["BASE_URL_SETTINGS", "DEFAULT_ROOT", "KEYED_SITES", "FixtureSites"]
 
 #: The fixtures in a source checkout.
 DEFAULT_ROOT = Path(__file__).resolve().parents[1] / "tests" / "scrapers" / "fixtures"
@@ -44,6 +48,8 @@ CONTENT_TYPES = {
 PAGING = ("p", "page", "offset", "after", "pageToken", "pos")
 #: Query parameters that may carry a site's API key instead of the ``x-api-key`` header.
 KEY_PARAMS = ("key", "client_id")
+#: The sites whose API needs a credential (``crawl_settings`` gives each one).
+KEYED_SITES = ("setlistfm", "soundcloud", "youtube")
 #: Fixture site -> the setting its spider reads the base URL from.
 BASE_URL_SETTINGS = {
     "1001tracklists": "TRACKLISTS1001_BASE_URL",
@@ -100,7 +106,8 @@ def _graphql_path(path: str, body: bytes) -> str:
     except ValueError:
         return path
     operation = str(payload.get("operationName") or "query")
-    ident = (payload.get("variables") or {}).get("id")
+    variables = payload.get("variables") or {}
+    ident = variables.get("id") or (variables.get("lookup") or {}).get("slug")
     return f"{path.rstrip('/')}/{operation}" + (f".{ident}" if ident is not None else "")
 
 
@@ -126,20 +133,36 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(url.path, query)
 
     def _answer(self, path: str, query: str, file_path: str | None = None) -> None:
-        """Log the request, check the API key, send the file (or 404)."""
+        """Log the request, check the API key (API answers only), send the file (or 404)."""
         self.server.requests.append((path, self.headers.get("User-Agent", "")))
         time.sleep(self.server.latency_s)
-        key = self.server.api_key
-        params = parse_qs(query)
-        given = [self.headers.get("x-api-key")] + [params.get(p, [""])[0] for p in KEY_PARAMS]
-        if key and path != "/robots.txt" and key not in given:
-            self._send(403, b'{"code":403,"message":"Forbidden"}', ".json")
-            return
         found = self.server.resolve(file_path or path, query)
+        key = self.server.api_key
+        if key and found is not None and found.suffix == ".json":
+            given = self._keys(query)
+            if key not in given:
+                # A wrong key is "unauthorised" (401, as SoundCloud answers a stale
+                # client_id); no key at all is "forbidden" (403, as setlist.fm answers).
+                status = 401 if any(given) else 403
+                self._send(status, b'{"code":%d,"message":"refused"}' % status, ".json")
+                return
         if found is None:
             self._send(404, b"not found", ".txt")
             return
         self._send(200, found.read_bytes(), found.suffix)
+
+    def _keys(self, query: str) -> list[str]:
+        """Every place a client may put its key: header, query, bearer or basic user."""
+        params = parse_qs(query)
+        given = [self.headers.get("x-api-key") or ""]
+        given += [params.get(p, [""])[0] for p in KEY_PARAMS]
+        scheme, _, credential = (self.headers.get("Authorization") or "").partition(" ")
+        if scheme.lower() == "bearer":
+            given.append(credential)
+        elif scheme.lower() == "basic":
+            user = base64.b64decode(credential + "==").decode("latin-1").partition(":")[0]
+            given.append(user)
+        return [value for value in given if value]
 
     def _send(self, status: int, body: bytes, suffix: str) -> None:
         """Write one response."""
@@ -172,6 +195,25 @@ class FixtureSites:
         self._threads = [
             threading.Thread(target=s.serve_forever, daemon=True) for s in self.sites.values()
         ]
+
+    def crawl_settings(self, api_key: str) -> dict[str, str]:
+        """Scrapy settings that point every spider here with ``api_key`` as its credential,
+        with the per-site politeness delays off (local pages) and the loopback guard on."""
+        urls = self.base_urls
+        return self.base_url_settings() | {
+            "SETLISTFM_API_KEY": api_key,
+            "SOUNDCLOUD_CLIENT_ID": api_key,
+            "SOUNDCLOUD_WEB_URL": urls.get("soundcloud", ""),
+            "YOUTUBE_API_KEY": api_key,
+            "REDDIT_CLIENT_ID": "fixture-client",
+            "REDDIT_CLIENT_SECRET": "fixture-secret",
+            "REDDIT_OAUTH_BASE_URL": urls.get("reddit", ""),
+            "MIXCLOUD_GRAPHQL_URL": urls.get("mixcloud", "") + "/graphql",
+            "RESIDENTADVISOR_ENABLED": "true",
+            "DOWNLOAD_DELAY": "0",
+            "AUTOTHROTTLE_ENABLED": "false",
+            "SCRAPERS_LOOPBACK_ONLY": "true",
+        }
 
     def base_url_settings(self) -> dict[str, str]:
         """``<SOURCE>_BASE_URL`` -> this run's URL, for every site with a known setting."""

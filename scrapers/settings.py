@@ -91,23 +91,34 @@ MIXESDB_CATEGORIES = ["Eric Prydz"]
 SETLISTFM_BASE_URL = os.environ.get("SETLISTFM_BASE_URL", "https://api.setlist.fm")
 SETLISTFM_API_KEY = os.environ.get("SETLISTFM_API_KEY", "")
 SETLISTFM_ARTISTS = ["Eric Prydz"]
-# Reddit public JSON (no key; an identifying USER_AGENT is required): subreddit searches.
+# Reddit's OAuth API (app-only token; the public .json listings answer 403 since 2026-05).
 REDDIT_BASE_URL = os.environ.get("REDDIT_BASE_URL", "https://www.reddit.com")
+REDDIT_OAUTH_BASE_URL = os.environ.get("REDDIT_OAUTH_BASE_URL", "https://oauth.reddit.com")
+REDDIT_CLIENT_ID = os.environ.get("REDDIT_CLIENT_ID", "")
+REDDIT_CLIENT_SECRET = os.environ.get("REDDIT_CLIENT_SECRET", "")
 REDDIT_SUBREDDITS = ["EricPrydz"]
 REDDIT_QUERY = "tracklist"
 MIXCLOUD_BASE_URL = os.environ.get("MIXCLOUD_BASE_URL", "https://api.mixcloud.com")
+# Tracklists come from the website's GraphQL (the API's "sections" is not served any more).
+MIXCLOUD_GRAPHQL_URL = os.environ.get("MIXCLOUD_GRAPHQL_URL", "https://app.mixcloud.com/graphql")
 MIXCLOUD_USERS = ["ericprydz"]
 LIVETRACKLIST_BASE_URL = os.environ.get("LIVETRACKLIST_BASE_URL", "https://www.livetracklist.com")
 LIVETRACKLIST_ARTISTS = ["eric-prydz"]
 # ra.co's website GraphQL endpoint (POST /graphql); RA podcasts carry tracklists.
 RESIDENTADVISOR_BASE_URL = os.environ.get("RESIDENTADVISOR_BASE_URL", "https://ra.co")
+# Off by default: RA's terms forbid scraping; enable only with RA's permission.
+RESIDENTADVISOR_ENABLED = os.environ.get("RESIDENTADVISOR_ENABLED", "false")
 RESIDENTADVISOR_PODCAST_LIMIT = 20
 SOUNDCLOUD_BASE_URL = os.environ.get("SOUNDCLOUD_BASE_URL", "https://api-v2.soundcloud.com")
+# Optional: read from the website's scripts when empty or refused (it rotates).
 SOUNDCLOUD_CLIENT_ID = os.environ.get("SOUNDCLOUD_CLIENT_ID", "")
 SOUNDCLOUD_USERS = ["ericprydz"]
 YOUTUBE_BASE_URL = os.environ.get("YOUTUBE_BASE_URL", "https://www.googleapis.com")
 YOUTUBE_API_KEY = os.environ.get("YOUTUBE_API_KEY", "")
 YOUTUBE_QUERIES = ["Eric Prydz live set tracklist"]
+# search.list has its own bucket of 100 calls a day: one result page per query by default.
+YOUTUBE_MAX_SEARCH_PAGES = int(os.environ.get("YOUTUBE_MAX_SEARCH_PAGES", "1"))
+SOUNDCLOUD_WEB_URL = os.environ.get("SOUNDCLOUD_WEB_URL", "https://soundcloud.com")
 INTERNETARCHIVE_BASE_URL = os.environ.get("INTERNETARCHIVE_BASE_URL", "https://archive.org")
 INTERNETARCHIVE_QUERIES = ['"Eric Prydz" AND mediatype:(audio)']
 # Pages of search results / category listings a spider follows at most.

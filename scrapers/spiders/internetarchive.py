@@ -1,11 +1,15 @@
 """Internet Archive: advanced search, then the metadata API (JSON, no key).
 
-``/advancedsearch.php?q=...&fl[]=identifier&fl[]=title&rows=50&page=N&output=json``
-answers ``response.numFound`` and ``response.docs[].identifier``; ``/metadata/<identifier>``
-answers the item: ``metadata`` (``title``, ``creator``, ``date``, ``description``: HTML,
-a string or a list of strings) and ``files[]``. The tracklist is in the description
-("Tracklist:" then lines, ``<br />``-separated); without one, the item's ``original``
-audio files are the tracks (``track`` number, ``title``, ``artist`` or ``creator``).
+Checked against (2026-12-03): the Internet Archive's advanced search and metadata API
+documentation. ``/advancedsearch.php?q=...&fl[]=identifier&fl[]=title&rows=50&page=N&
+output=json`` answers ``response.numFound`` and ``response.docs[].identifier``;
+``/metadata/<identifier>`` answers the item: ``metadata`` (``title``, ``creator``,
+``date``, ``description``: HTML, a string or a list of strings) and ``files[]``. The
+tracklist is in the description ("Tracklist:" then lines, ``<br />``-separated); without
+one, the item's ``original`` audio files are the tracks (``track`` number, ``title``,
+``artist`` or ``creator``), but only when there are at least two of them: a single-file
+mix's title is the mix ("Eric Prydz - Essential Mix 2004-10-17"), not a track
+(issue 17 item 9). Unverified: how consistently uploaders fill ``track`` / ``artist``.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from scrapy.http import Response
 from scrapers.spiders.base import TracklistSpider
 from scrapers.spiders.description import html_text, tracklist_lines
 
-__all__ = ["InternetArchiveSpider", "file_lines"]
+__all__ = ["MIN_TRACK_FILES", "InternetArchiveSpider", "file_lines"]
 
 ROWS = 50
 
@@ -38,9 +42,27 @@ def _track_number(file: dict[str, Any]) -> int:
     return int(digits) if digits.isdigit() else 10_000
 
 
+#: Audio formats the archive stores uploads in (its ``format`` names).
+AUDIO_FORMATS = ("mp3", "flac", "ogg", "wav", "aiff", "m4a", "audio", "vbr")
+#: Fewer original audio files than this: the item is one recording, not a tracklist.
+MIN_TRACK_FILES = 2
+
+
+def _is_audio(file: dict[str, Any]) -> bool:
+    """Whether an item file is an audio file (by its format or its name)."""
+    text = f"{file.get('format') or ''} {file.get('name') or ''}".lower()
+    return any(kind in text for kind in AUDIO_FORMATS)
+
+
 def file_lines(files: list[dict[str, Any]]) -> list[str]:
-    """Tracklist lines from the item's original audio files, in track order."""
-    tracks = [f for f in files if f.get("source") == "original" and f.get("title")]
+    """Tracklist lines from the item's original audio files, in track order.
+
+    None for a single-file item: its one title names the whole mix.
+    """
+    originals = [f for f in files if f.get("source") == "original" and _is_audio(f)]
+    if len(originals) < MIN_TRACK_FILES:
+        return []
+    tracks = [f for f in originals if f.get("title")]
     lines = []
     for file in sorted(tracks, key=_track_number):
         artist = _text(file.get("artist") or file.get("creator")).strip()

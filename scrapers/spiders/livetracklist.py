@@ -1,30 +1,47 @@
 """LiveTracklist (HTML): artist pages list tracklists; a tracklist page is a timed list.
 
-An artist page (``/artist/<slug>/``) links each tracklist from ``a.tracklist-link`` and
-the next listing page from ``a[rel=next]``. A tracklist page has the title in
-``h1.tracklist-title``, the DJ in ``a.tracklist-artist``, the event in
-``.tracklist-event``, the date in ``time[datetime]`` and one ``li.track`` per row with
-``span.track-time`` (cue), ``span.track-artist``, ``span.track-title`` and an optional
-``span.track-label``; ``li.track.with`` rows were played with the previous one and
-unknown rows read "ID". The id is ``data-tracklist-id`` on ``ol.tracklist``.
-
-The site documents no API; this markup is the fixture's rendering of its timed
-tracklist pages, written from memory and not checked against the live site: verify the
-selectors on a real page before a production crawl.
+Checked against (2026-12-03): issue 17's findings on the live site only (no capture, no
+public scraper found): tracklist pages live at a root slug (``/<slug>``), rows are
+``#TheList > li`` with ``span.artist`` / ``span.title``, and the cue time is not in the
+text but in a per-row CSS rule (``content: "11:40"`` on a selector naming the row by its
+``id``, or by ``:nth-child(N)``). Unverified: the exact form of that CSS rule (both forms
+above are read), the artist page's markup (``a.tracklist-link``, ``a[rel=next]``), the
+header fields (``h1.tracklist-title``, ``a.tracklist-artist``, ``.tracklist-event``,
+``time[datetime]``, ``body[data-tracklist-id]``), the label (``span.label``) and the
+"played with the previous" marker (``li.with``). Verify them on a real page before a
+production crawl.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
-import scrapy
 from parsel import Selector
 from scrapy.http import Response
 
 from scrapers.spiders.base import TracklistSpider
 
-__all__ = ["LiveTracklistSpider"]
+__all__ = ["LiveTracklistSpider", "row_cues"]
+
+
+_RULE = re.compile(r"([^{}]+)\{([^}]*)\}")
+_CONTENT_CUE = re.compile(r"content:\s*[\"']((?:\d{1,2}:)?\d{1,3}:\d{2})[\"']")
+_NTH = re.compile(r"nth-child\(\d+\)")
+_ID = re.compile(r"#[\w-]+")
+
+
+def row_cues(css: str) -> dict[str, str]:
+    """Row selector ("#t1" or "nth-child(3)") -> cue, from the page's per-row CSS rules."""
+    cues: dict[str, str] = {}
+    for selector, body in _RULE.findall(css):
+        cue = _CONTENT_CUE.search(body)
+        row = _NTH.search(selector) or (_ID.findall(selector) or [None])[-1]
+        if cue and row:
+            cues[row if isinstance(row, str) else row.group(0)] = cue.group(1)
+    return cues
 
 
 def _text(row: Selector | Response, css: str) -> str:
@@ -43,28 +60,28 @@ class LiveTracklistSpider(TracklistSpider):
         """One artist page per configured slug."""
         chosen = getattr(self, "artist", None)  # -a artist=slug
         for slug in [chosen] if chosen else self.settings.getlist("LIVETRACKLIST_ARTISTS"):
-            yield scrapy.Request(
-                self.url(f"/artist/{slug}/"), callback=self.parse_artist, cb_kwargs={"page": 1}
-            )
+            url = self.url(f"/artist/{slug}/")
+            yield self.page(url, self.parse_artist, "artist", cb_kwargs={"page": 1})
 
     def parse_artist(self, response: Response, page: int) -> Iterator[Any]:
         """Follow every tracklist link, then the next listing page."""
         for href in response.css("a.tracklist-link::attr(href)").getall():
-            yield response.follow(href, callback=self.parse_tracklist)
+            yield self.page(response.urljoin(href), self.parse_tracklist, "tracklist")
         next_page = response.css("a[rel=next]::attr(href)").get()
         if next_page and page < self.max_pages:
-            yield response.follow(
-                next_page, callback=self.parse_artist, cb_kwargs={"page": page + 1}
-            )
+            url = response.urljoin(next_page)
+            yield self.page(url, self.parse_artist, "artist", cb_kwargs={"page": page + 1})
 
     def parse_tracklist(self, response: Response) -> Iterator[Any]:
         """A tracklist page: the setlist, its tracks and links."""
-        table = response.css("ol.tracklist")
+        rows = response.css("#TheList > li")
+        cues = row_cues(" ".join(response.css("style::text").getall()))
         date = response.css("time::attr(datetime)").get() or ""
+        ident = response.css("body::attr(data-tracklist-id)").get()
         yield from self.setlist_items(
-            source_id=table.attrib.get("data-tracklist-id") or response.url,
+            source_id=ident or urlsplit(response.url).path.strip("/"),
             url=response.url,
-            lines=[self._line(row) for row in table.css("li.track")],
+            lines=[self._line(row, index, cues) for index, row in enumerate(rows, 1)],
             name=_text(response, "h1.tracklist-title") or None,
             dj_name=_text(response, "a.tracklist-artist") or None,
             event_name=_text(response, ".tracklist-event") or None,
@@ -72,11 +89,11 @@ class LiveTracklistSpider(TracklistSpider):
         )
 
     @staticmethod
-    def _line(row: Selector) -> str:
+    def _line(row: Selector, index: int, cues: dict[str, str]) -> str:
         """A row as a tracklist line: "[cue] w/ Artist - Title [Label]"."""
-        cue = _text(row, "span.track-time")
+        cue = cues.get(f"#{row.attrib.get('id', '')}") or cues.get(f"nth-child({index})", "")
         together = "w/" if "with" in (row.attrib.get("class") or "").split() else ""
-        credit = f"{_text(row, 'span.track-artist')} - {_text(row, 'span.track-title')}"
-        label = _text(row, "span.track-label")
+        credit = f"{_text(row, 'span.artist')} - {_text(row, 'span.title')}"
+        label = _text(row, "span.label")
         parts = [f"[{cue}]" if cue else "", together, credit, f"[{label}]" if label else ""]
         return " ".join(part for part in parts if part)

@@ -1,12 +1,20 @@
 """YouTube Data API v3 (JSON): ``https://www.googleapis.com/youtube/v3``, ``key=`` per request.
 
+Checked against (2026-12-03): the YouTube Data API v3 reference and quota documentation
+as issue 17 summarises it: ``search.list`` now has its own quota bucket of 100 calls a
+day (each call formerly cost 100 of the 10,000 daily units), ``videos.list`` costs 1 unit
+per call for up to 50 ids. So the spider plans around searches: one search page per query
+per crawl by default (``YOUTUBE_MAX_SEARCH_PAGES``, 1), 50 results a page, and one
+``videos.list`` call per page of results for the full descriptions. Ten queries a day
+stay far inside the search bucket; the video calls are negligible. Unverified here: the
+exact reset time of the search bucket (Pacific midnight, like the unit quota).
+
 ``search?part=snippet&type=video&q=...`` finds videos (``items[].id.videoId``,
 ``nextPageToken``); its snippets cut descriptions short, so ``videos?part=snippet&id=a,b``
 then returns each video (``items[].id``, ``snippet.title``, ``snippet.description``,
 ``snippet.channelTitle``, ``snippet.publishedAt``). Sets keep their tracklist in the
 description, usually as chapters ("00:00 Artist - Title"), read by
-``spiders.description``. ``YOUTUBE_API_KEY`` is required (the spider closes without
-one); a search costs 100 quota units of the daily 10,000: ``DOWNLOAD_DELAY`` 1.
+``spiders.description``. ``YOUTUBE_API_KEY`` is required (the spider closes without one).
 """
 
 from __future__ import annotations
@@ -49,7 +57,7 @@ class YouTubeSpider(TracklistSpider):
 
     def _search(self, query: str, token: str | None, page: int) -> scrapy.Request:
         """One search result page."""
-        params = {"part": "snippet", "type": "video", "maxResults": 25, "q": query}
+        params = {"part": "snippet", "type": "video", "maxResults": 50, "q": query}
         if token:
             params["pageToken"] = token
         return scrapy.Request(
@@ -66,7 +74,7 @@ class YouTubeSpider(TracklistSpider):
             params = {"part": "snippet", "id": ",".join(ids)}
             yield scrapy.Request(self._api("videos", params), callback=self.parse_videos)
         token = data.get("nextPageToken")
-        if token and page < self.max_pages:
+        if token and page < self.settings.getint("YOUTUBE_MAX_SEARCH_PAGES", 1):
             yield self._search(query, token, page + 1)
 
     def parse_videos(self, response: Response) -> Iterator[Any]:

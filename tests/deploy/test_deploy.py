@@ -543,11 +543,10 @@ def test_scraper_pods_are_restricted_and_wired(objects: dict[str, Objects]) -> N
                 assert ref["key"] in secret["data"]
             assert not any(e["name"] == "SCRAPERS_LOOPBACK_ONLY" for e in container["env"])
             spider = container["args"][0]
-            keys = {"setlistfm": "SETLISTFM_API_KEY", "soundcloud": "SOUNDCLOUD_CLIENT_ID"}
-            keys["youtube"] = "YOUTUBE_API_KEY"
-            assert set(refs) - {"ENRICHMENT_DATABASE_URL"} == (
-                {keys[spider]} if spider in keys else set()
-            ), where
+            keys = {"setlistfm": {"SETLISTFM_API_KEY"}, "soundcloud": {"SOUNDCLOUD_CLIENT_ID"}}
+            keys["youtube"] = {"YOUTUBE_API_KEY"}
+            keys["reddit"] = {"REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET"}
+            assert set(refs) - {"ENRICHMENT_DATABASE_URL"} == keys.get(spider, set()), where
 
 
 def test_scrapers_use_the_overlays_postgres(objects: dict[str, Objects]) -> None:
@@ -756,6 +755,8 @@ def test_scrapers_have_their_own_secret(objects: dict[str, Objects]) -> None:
             "ENRICHMENT_DATABASE_URL",
             "SETLISTFM_API_KEY",
             "SOUNDCLOUD_CLIENT_ID",
+            "REDDIT_CLIENT_ID",
+            "REDDIT_CLIENT_SECRET",
             "YOUTUBE_API_KEY",
         }, name
         for cronjob in vd.scraper_cronjobs(objs):

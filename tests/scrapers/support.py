@@ -17,14 +17,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from enrichment_sandbox.runner import Sandbox
-from enrichment_sandbox.sites import FixtureSites
+from enrichment_sandbox.sites import KEYED_SITES, FixtureSites
 from scrapers.store import create_engine
 from tests.integration.processes import SERVER, wait_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "test-setlistfm-key"
 #: The fixture sites that refuse requests without the key (header or query parameter).
-API_KEYS = {"setlistfm": API_KEY, "soundcloud": API_KEY, "youtube": API_KEY}
+API_KEYS = dict.fromkeys(KEYED_SITES, API_KEY)
 #: What the fixture site holds: tracklist links and distinct identifiable tracks.
 EXPECTED_LINKS = 112
 EXPECTED_TRACKS = 61
@@ -48,14 +48,7 @@ class CrawlResult:
 
 def site_settings(sites: FixtureSites) -> dict[str, str]:
     """Settings pointing every spider at the fixture sites, without politeness delays."""
-    return sites.base_url_settings() | {
-        "SETLISTFM_API_KEY": API_KEY,
-        "SOUNDCLOUD_CLIENT_ID": API_KEY,
-        "YOUTUBE_API_KEY": API_KEY,
-        "DOWNLOAD_DELAY": "0",
-        "AUTOTHROTTLE_ENABLED": "false",
-        "SCRAPERS_LOOPBACK_ONLY": "true",
-    }
+    return sites.crawl_settings(API_KEY)
 
 
 async def run_crawl(

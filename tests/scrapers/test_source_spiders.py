@@ -87,27 +87,32 @@ def test_reddit_listing() -> None:
 
 
 def test_mixcloud_listing_and_cloudcast() -> None:
-    """The listing follows ``paging.next`` on our base URL; sections become cued tracks."""
+    """Each listed cloudcast asks GraphQL for its sections; tracks cued, chapters skipped."""
     spider = _spider("mixcloud")
     listing = _json("mixcloud/ericprydz/cloudcasts.json", "https://api.mixcloud.com/x/")
-    cloudcast, next_page = list(spider.parse_listing(listing, 1))
-    assert cloudcast.url == "https://api.mixcloud.com/ericprydz/epic-radio-012/"
+    query, next_page = list(spider.parse_listing(listing, 1))
+    assert (query.method, query.url) == ("POST", "https://app.mixcloud.com/graphql")
+    payload = json.loads(query.body)
+    assert payload["variables"] == {"lookup": {"username": "ericprydz", "slug": "epic-radio-012"}}
+    assert "... on ChapterSection" in payload["query"]
     assert next_page.url.endswith("/ericprydz/cloudcasts/?limit=20&offset=20")
-    response = _json("mixcloud/ericprydz/epic-radio-012.json", cloudcast.url)
-    setlists, tracks, links, _ = _split(list(spider.parse_cloudcast(response)))
+    response = _json("mixcloud/graphql/Tracklist.epic-radio-012.json", query.url)
+    setlists, tracks, links, _ = _split(list(spider.parse_tracklist(response, **query.cb_kwargs)))
     assert setlists[0]["setlist_id"] == "mixcloud:ericprydz/epic-radio-012"
     assert (setlists[0]["date"], setlists[0]["track_count"]) == ("2023-08-05", 5)
+    assert setlists[0]["dj_name"] == "Eric Prydz"
     assert _credits(tracks)[0] == "Ben Böhmer - Beyond Beliefs"
     assert links[1]["cue_seconds"] == 312
-    assert section_line({"start_time": 900, "chapter": "Guest mix"}) == ""
+    chapter = {"__typename": "ChapterSection", "chapter": "Guest mix", "startSeconds": 900}
+    assert section_line(chapter) == ""
 
 
 def test_livetracklist_page() -> None:
-    """The timed rows: cues, labels, a "with" row and an unknown row."""
+    """``#TheList > li`` rows, cues from the per-row CSS, labels, "with" and unknown rows."""
     spider = _spider("livetracklist")
-    path = "livetracklist/tracklist/48213-eric-prydz-holo-alexandra-palace-london-2019-07-13.html"
+    path = "livetracklist/eric-prydz-holo-alexandra-palace-london-2019-07-13.html"
     body = (FIXTURES / path).read_bytes()
-    url = "https://www.livetracklist.com/tracklist/48213"
+    url = "https://www.livetracklist.com/eric-prydz-holo-alexandra-palace-london-2019-07-13"
     response = HtmlResponse(url, body=body, request=Request(url))
     setlists, tracks, links, _ = _split(list(spider.parse_tracklist(response)))
     setlist = setlists[0]
@@ -131,7 +136,8 @@ def test_residentadvisor_graphql() -> None:
     archive = _json("residentadvisor/graphql/GET_PODCAST_ARCHIVE.json", url)
     requests = list(spider.parse_archive(archive))
     payloads = [json.loads(request.body) for request in requests]
-    assert [p["variables"] for p in payloads] == [{"id": "851"}, {"id": "850"}]
+    # The two listed, then the walk by id to older ones (the archive answers <= 10).
+    assert [p["variables"] for p in payloads] == [{"id": "851"}, {"id": "850"}, {"id": "849"}]
     assert {request.method for request in requests} == {"POST"}
     assert requests[0].headers["Referer"] == b"https://ra.co/podcast"
     podcast = _json("residentadvisor/graphql/GET_PODCAST.850.json", url)
