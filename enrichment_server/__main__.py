@@ -3,6 +3,7 @@
 enrichment-server                 serve until SIGTERM/SIGINT (migrates at start)
 enrichment-server migrate         apply the database migrations and exit
 enrichment-server generate-key    print a new ENRICHMENT_SECRET_KEY
+enrichment-server check-config    validate the settings (exit 2 naming each bad variable)
 """
 
 from __future__ import annotations
@@ -50,7 +51,10 @@ def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     parser = argparse.ArgumentParser(prog="enrichment-server", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "command", nargs="?", default="serve", choices=["serve", "migrate", "generate-key"]
+        "command",
+        nargs="?",
+        default="serve",
+        choices=["serve", "migrate", "generate-key", "check-config"],
     )
     command = parser.parse_args(argv).command
     if command == "generate-key":
@@ -60,6 +64,9 @@ def main(argv: list[str] | None = None) -> None:
         settings = load_settings()
     except SettingsError as exc:
         _fail(str(exc))
+        return
+    if command == "check-config":
+        print("configuration valid")
         return
     configure_logging(settings.log_level, settings.log_format)
     try:

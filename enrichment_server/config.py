@@ -22,6 +22,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from enrichment_server import settings_checks as checks
 from enrichment_server.crypto import CredentialCipher
 from enrichment_server.domain import Source
 from enrichment_server.enrichment.merge import with_overrides
@@ -52,7 +53,12 @@ class Settings(BaseSettings):
     """
 
     model_config = SettingsConfigDict(
-        env_prefix="ENRICHMENT_", extra="ignore", frozen=True, populate_by_name=True
+        env_prefix="ENRICHMENT_",
+        extra="ignore",
+        frozen=True,
+        populate_by_name=True,
+        # "inf" and "nan" pass every bound check in Python; no setting means either.
+        allow_inf_nan=False,
     )
 
     grpc_host: str = Field(ALL_INTERFACES, description="Interface the gRPC server binds.")
@@ -92,7 +98,7 @@ class Settings(BaseSettings):
         0.0, ge=0, le=120, description="NOT_SERVING, still serving, before the grace period."
     )
     max_connection_age_s: float = Field(
-        300.0, gt=0, description="Clients reconnect (and re-resolve pods) after this."
+        300.0, gt=0, le=2_000_000, description="Clients reconnect (and re-resolve pods) after this."
     )
     default_deadline_s: float = Field(
         10.0, gt=0, le=300, description="Budget per track when the caller sets no deadline."
@@ -170,13 +176,17 @@ class Settings(BaseSettings):
     )
     record_results: bool = Field(True, description="Write every result to the database.")
     workers_enabled: bool = Field(True, description="Run the DLQ replayer and scheduler.")
-    dlq_interval_s: float = Field(5.0, gt=0, description="Pause between DLQ replay batches.")
+    dlq_interval_s: float = Field(
+        5.0, gt=0, le=86400, description="Pause between DLQ replay batches."
+    )
     dlq_batch_size: int = Field(20, ge=1, le=1000, description="Dead letters per batch.")
     dlq_max_attempts: int = Field(8, ge=1, le=100, description="Attempts before parking.")
     dlq_backoff_base_s: float = Field(60.0, gt=0, description="First wait between attempts.")
-    dlq_backoff_cap_s: float = Field(21600.0, gt=0, description="Longest wait between attempts.")
+    dlq_backoff_cap_s: float = Field(
+        21600.0, gt=0, le=30 * 86400, description="Longest wait between attempts."
+    )
     scheduler_interval_s: float = Field(
-        30.0, gt=0, description="Pause between re-enrichment batches."
+        30.0, gt=0, le=86400, description="Pause between re-enrichment batches."
     )
     scheduler_batch_size: int = Field(50, ge=1, le=1000, description="Unenriched tracks per batch.")
     redis_url: str = Field(
@@ -203,7 +213,10 @@ class Settings(BaseSettings):
     retry_budget_ratio: float = Field(0.2, ge=0, le=1, description="Retries per request, max.")
     retry_budget_min_per_s: float = Field(1.0, ge=0, description="Retries/s always allowed.")
     quota_block_s: float = Field(
-        3600.0, gt=0, description="Source off after QUOTA_EXCEEDED without Retry-After."
+        3600.0,
+        gt=0,
+        le=7 * 86400,
+        description="Source off after QUOTA_EXCEEDED without Retry-After.",
     )
 
     cache_max_entries: int = Field(50_000, ge=0, description="In-process cache size (0: off).")
@@ -235,6 +248,67 @@ class Settings(BaseSettings):
             path = getattr(self, name)
             if path and not Path(path).is_file():
                 raise ValueError(f"ENRICHMENT_{name.upper()}: no such file: {path}")
+        return self
+
+    @field_validator("grpc_host", "http_host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        return checks.host(value)
+
+    @field_validator("admin_token")
+    @classmethod
+    def _admin_token(cls, value: SecretStr) -> SecretStr:
+        checks.admin_token(value.get_secret_value())
+        return value
+
+    @field_validator("spotify_client_id", "spotify_client_secret", "lastfm_api_key")
+    @classmethod
+    def _credential(cls, value: str | SecretStr) -> str | SecretStr:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        checks.credential_text(text)
+        return value
+
+    @field_validator("getsongbpm_api_key")
+    @classmethod
+    def _getsongbpm_key(cls, value: SecretStr) -> SecretStr:
+        checks.credential_text(value.get_secret_value())
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        return checks.database_url(value)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        return checks.redis_url(value)
+
+    @field_validator("otlp_endpoint")
+    @classmethod
+    def _otlp_endpoint(cls, value: str) -> str:
+        return checks.otlp_endpoint(value)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        """Settings checked against each other (each message names the variables)."""
+        env = "ENRICHMENT_"
+        for low, high in (
+            ("retry_base_s", "retry_cap_s"),
+            ("dlq_backoff_base_s", "dlq_backoff_cap_s"),
+            ("breaker_open_s", "breaker_max_open_s"),
+        ):
+            checks.not_above(
+                (env + low.upper(), getattr(self, low)), (env + high.upper(), getattr(self, high))
+            )
+        defaults = self.breaker.defaults
+        checks.breaker(defaults, "ENRICHMENT_BREAKER_*")
+        try:
+            checks.breaker_overrides(self.breaker_overrides, defaults)
+        except ValueError as exc:
+            raise ValueError(f"ENRICHMENT_BREAKER_OVERRIDES: {exc}") from None
+        if self.metrics_enabled and self.grpc_port and self.grpc_port == self.http_port:
+            raise ValueError("ENRICHMENT_GRPC_PORT and ENRICHMENT_HTTP_PORT must differ")
         return self
 
     @field_validator("secret_key")
@@ -381,6 +455,7 @@ def load_settings(**overrides: object) -> Settings:
         lines = []
         for err in exc.errors():
             loc = "_".join(str(p) for p in err["loc"]).upper()
-            name = f"ENRICHMENT_{loc}" if loc else "settings"
+            name = loc if loc.startswith(("ENRICHMENT_", "OTEL_")) else f"ENRICHMENT_{loc}"
+            name = name if loc else "settings"
             lines.append(f"  {name}: {err['msg']}")
         raise SettingsError("invalid configuration:\n" + "\n".join(lines)) from None

@@ -17,7 +17,7 @@ from typing import ClassVar
 import structlog
 
 from enrichment_server.config import Settings
-from enrichment_server.crypto import CredentialCipher
+from enrichment_server.crypto import CredentialCipher, DecryptionFailed
 from enrichment_server.domain import Source
 from enrichment_server.store import MaskedCredential, Store
 
@@ -85,7 +85,13 @@ class CredentialService:
                     "not set: set the key they were stored with (there is no default key)"
                 )
             return self.current
-        stored = await self._store.load_credentials(self._cipher)
+        try:
+            stored = await self._store.load_credentials(self._cipher)
+        except DecryptionFailed:
+            raise CredentialsUnreadable(
+                "ENRICHMENT_SECRET_KEY does not open the credentials stored in the database: "
+                "set the key they were stored with (or delete them and store them again)"
+            ) from None
         self.current = Credentials.resolve(self._settings, stored)
         return self.current
 

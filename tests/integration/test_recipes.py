@@ -21,7 +21,7 @@ from tests.integration.demo_process import DemoProcess, survivors
 from tests.redis_server import RedisServer
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-TOKEN = "recipe-token"
+TOKEN = "recipe-token-0123456789"
 LASTFM_KEY = "recipe-lastfm-key-0123"
 
 
