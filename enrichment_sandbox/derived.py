@@ -245,8 +245,13 @@ _MB_LOWER = frozenset(
 
 
 def spotify_name(track: CatalogueTrack) -> str:
-    """Spotify's ``name``: the version after ``" - "`` ("Strobe - Radio Edit")."""
-    return f"{track.base_title} - {track.version}" if track.version else track.title
+    """Spotify's ``name``: the version after ``" - "`` ("Strobe - Radio Edit"); on some
+    labels' releases the featured artists also in the name ("Saku (feat. Clara La San)")."""
+    _, feat, featured = track.artist.partition(" feat. ")
+    base = track.base_title
+    if feat and digest(track.label, "feat-in-name") % 3 == 0:
+        base = f"{base} (feat. {featured})"
+    return f"{base} - {track.version}" if track.version else base
 
 
 def musicbrainz_title(track: CatalogueTrack) -> str:
