@@ -32,6 +32,7 @@ from enrichment_server.cache.redis import RedisCache
 from enrichment_server.config import Settings
 from enrichment_server.credentials import Credentials, CredentialService, CredentialsUnreadable
 from enrichment_server.domain import Source
+from enrichment_server.enrichment.explain import Explainer
 from enrichment_server.enrichment.matching import Matcher
 from enrichment_server.enrichment.merge import with_overrides
 from enrichment_server.enrichment.results import ResultCache
@@ -244,6 +245,7 @@ class App:
             store,
             credentials,
             shared.metrics.cache_hit_rate,
+            Explainer(waterfall, Matcher(settings.match_threshold)),
         )
         decoding.register(admin_grpc.add_EnrichmentAdminServiceServicer_to_server, admin, server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health.servicer, server)

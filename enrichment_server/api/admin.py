@@ -23,8 +23,10 @@ from enrichment_client.pb.enrichment.v1 import admin_pb2_grpc as admin_grpc
 from enrichment_client.pb.enrichment.v1 import enrichment_pb2 as pb
 from enrichment_server.api import selection
 from enrichment_server.api.convert import ERROR_CODE, SOURCE, bad_request_status
+from enrichment_server.api.explain import TrackNotFound, explain_match
 from enrichment_server.api.selection import Selection
 from enrichment_server.domain import Source
+from enrichment_server.enrichment.explain import Explainer
 from enrichment_server.errors import FieldViolation, InvalidRequest
 from enrichment_server.resilience.breaker import BreakerState
 from enrichment_server.resilience.registry import BreakerRegistry
@@ -134,7 +136,9 @@ class AdminServicer(admin_grpc.EnrichmentAdminServiceServicer):
         store: Store,
         credentials: CredentialManager,
         cache_hit_rate: Callable[[], float],
+        explainer: Explainer | None = None,
     ) -> None:
+        self._explainer = explainer
         self._breakers = breakers
         self._token = token
         self._store = store
@@ -270,6 +274,22 @@ class AdminServicer(admin_grpc.EnrichmentAdminServiceServicer):
         return admin_pb.ListCredentialsResponse(
             credentials=[_credential_message(c) for c in stored]
         )
+
+    async def ExplainMatch(
+        self, request: admin_pb.ExplainMatchRequest, context: Context
+    ) -> admin_pb.ExplainMatchResponse:
+        """Each source's candidates and scores for a track (``api/explain.py``)."""
+        await require_admin(context, self._token)
+        if self._explainer is None:
+            await context.abort(grpc.StatusCode.UNIMPLEMENTED, "no explainer configured")
+            raise AssertionError("abort raises")  # pragma: no cover
+        try:
+            return await explain_match(request, self._explainer, self._store)
+        except InvalidRequest as exc:
+            await _refuse(context, exc)
+        except TrackNotFound as exc:
+            await context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
+        raise AssertionError("abort raises")  # pragma: no cover
 
 
 def _credential_message(credential: MaskedCredential) -> admin_pb.Credential:

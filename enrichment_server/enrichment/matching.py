@@ -240,3 +240,37 @@ class Matcher:
             if best is None or value > best.score:
                 best = Match(candidate, value)
         return best if best is not None and best.score >= self.threshold else None
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreParts:
+    """``score``'s components, for explanations (``ExplainMatch``, the console)."""
+
+    total: float
+    artist: float
+    title: float
+    version_factor: float
+    duration_clash: bool
+
+
+def score_parts(
+    query: NormalisedTrack,
+    candidate: NormalisedTrack,
+    *,
+    query_duration_ms: int | None = None,
+    candidate_duration_ms: int | None = None,
+) -> ScoreParts:
+    """The total ``score`` and what it is made of (artist and title similarity before the
+    remixer rule, the version factor, whether the lengths clash)."""
+    return ScoreParts(
+        total=score(
+            query,
+            candidate,
+            query_duration_ms=query_duration_ms,
+            candidate_duration_ms=candidate_duration_ms,
+        ),
+        artist=_artist_score(query, candidate),
+        title=_title_score(query, candidate),
+        version_factor=_version_factor(query, candidate, candidate_duration_ms),
+        duration_clash=_durations_clash(query_duration_ms, candidate_duration_ms),
+    )

@@ -193,3 +193,25 @@ async def test_sign_out_ends_the_session(page: Page, console: Console) -> None:
     await page.goto(console.base + "/console/settings")
     await expect(page.locator("h1")).to_have_text("Sign in")
     assert TOKEN not in await page.content()
+
+
+async def test_why_this_match_shows_every_candidate_and_the_threshold(
+    page: Page, console: Console
+) -> None:
+    """From a track, "Why this match?" lists each source's candidates with their scores,
+    the taken one marked; a wrong artist shows candidates below the threshold."""
+    await post_json(console, "/enrich", ENRICH)
+    await sign_in(page, console)
+    await page.goto(console.base + "/console/tracks/strobe-1")
+    await page.click("#why")
+    await expect(page.locator("#threshold")).to_have_text("0.82")
+    spotify = page.locator("#why-spotify")
+    await expect(spotify.locator(".verdict")).to_contain_text("taken: deadmau5 - Strobe")
+    await expect(spotify).to_contain_text("from the cache")
+    await expect(spotify.locator("tbody tr").first).to_contain_text("41Xji81wFy3cM7ggbGczQW")
+    await console.screenshot(page, "why")
+    await page.fill("#why-form input[name=track_id]", "")
+    await page.fill("#why-form input[name=artist]", "Unknown Artist")
+    await page.fill("#why-form input[name=title]", "Strobe")
+    await page.click("#why-form button")
+    await expect(spotify.locator(".verdict")).to_contain_text("none taken")

@@ -102,6 +102,18 @@ class Operator:
         count = len(found) if isinstance(found, list) else int(found is not None)
         return f"{source}: ok, the upstream answered ({count} result(s) for the probe)"
 
+    async def explain(
+        self, track_id: str, artist: str, title: str
+    ) -> admin_pb.ExplainMatchResponse:
+        """``ExplainMatch`` for a stored track, or for an artist and title."""
+        request = admin_pb.ExplainMatchRequest(
+            track_id=track_id, artist_name=artist, track_title=title
+        )
+        answer: admin_pb.ExplainMatchResponse = await self._call(
+            self._b.admin.ExplainMatch, request
+        )
+        return answer
+
     async def re_enrich(self, track_id: str) -> dict[str, Any]:
         """``Enrich`` with ``force_refresh`` for a stored track; the seed-shaped answer."""
         detail = await self._b.store.track_detail(track_id)

@@ -18,6 +18,7 @@ NAV = (
     ("/console/", "Overview"),
     ("/console/dead-letters", "Dead letters"),
     ("/console/tracks", "Tracks"),
+    ("/console/why", "Why this match"),
     ("/console/settings", "Settings"),
 )
 

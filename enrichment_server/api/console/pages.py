@@ -8,6 +8,7 @@ from ``/console/api/overview`` without a reload.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from enrichment_server.api.console.auth import Session
 from enrichment_server.api.console.html import csrf_field, esc, number, post_form, table
@@ -155,7 +156,7 @@ def dead_letters(
             f'<input type="checkbox" name="ids" value="{e.id}" form="selection" '
             f'aria-label="select {e.id}">',
             esc(e.id),
-            f'<a href="/console/tracks/{esc(e.track_id)}">{esc(e.track_id)}</a>',
+            f'<a href="/console/tracks/{esc(quote(e.track_id, safe=""))}">{esc(e.track_id)}</a>',
             f"{esc(e.request.artist)} — {esc(e.request.title)}",
             f'<span class="state {esc(e.state)}">{esc(e.state)}</span>',
             esc(e.attempts),
@@ -181,11 +182,8 @@ def dead_letters(
     ) + post_form("/console/dead-letters/purge", session, "Purge all parked…", {"state": "parked"})
     more = ""
     if next_token:
-        query = "&".join(f"{k}={esc(v)}" for k, v in filters.items() if v)
-        more = (
-            f'<p><a id="next-page" href="/console/dead-letters?{query}&amp;page_token='
-            f'{esc(next_token)}">Next page</a></p>'
-        )
+        query = urlencode({**{k: v for k, v in filters.items() if v}, "page_token": next_token})
+        more = f'<p><a id="next-page" href="/console/dead-letters?{esc(query)}">Next page</a></p>'
     empty = "" if entries else '<p id="empty">No dead letters match.</p>'
     return f"{filter_form}{selection}{bulk}{listing}{empty}{more}"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from enrichment_server.api.console.auth import Session
 from enrichment_server.api.console.html import csrf_field, esc, number, options, post_form, table
@@ -25,7 +26,8 @@ def tracks(query: str, found: list[dict[str, Any]]) -> str:
         return form
     rows = [
         [
-            f'<a href="/console/tracks/{esc(t["track_id"])}">{esc(t["track_id"])}</a>',
+            f'<a href="/console/tracks/{esc(quote(t["track_id"], safe=""))}">'
+            f"{esc(t['track_id'])}</a>",
             esc(t["artist_name"]),
             esc(t["track_title"]),
             esc(t["status"] or "pending"),
@@ -66,9 +68,14 @@ def track(detail: dict[str, Any], session: Session) -> str:
         if status["error_message"]:
             state += f'<p class="error">{esc(status["error_message"])}</p>'
     action = post_form(
-        f"/console/tracks/{fields['track_id']}/re-enrich", session, "Re-enrich now", id="re-enrich"
+        f"/console/tracks/{quote(fields['track_id'], safe='')}/re-enrich",
+        session,
+        "Re-enrich now",
+        id="re-enrich",
     )
     listing = table(["field", "value", "source"], rows, id="fields")
+    why = esc(urlencode({"track_id": fields["track_id"]}))
+    action += f' <a id="why" href="/console/why?{why}">Why this match?</a>'
     return facts + state + action + listing
 
 

@@ -7,11 +7,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from enrichment_server.api.console import html, pages, panels
+from enrichment_server.api.console import html, pages, panels, why
 from enrichment_server.api.console.actions import ActionRefused, Operator, credential_names
 from enrichment_server.api.console.auth import COOKIE, Session, same_secret
 from enrichment_server.api.console.guard import Guard, redirect
@@ -66,6 +67,7 @@ class Console:
         add_get("/console/tracks", page(self.tracks))
         add_get("/console/tracks/{track_id}", page(self.track))
         add_post("/console/tracks/{track_id}/re-enrich", act("re_enrich", self.re_enrich, _track))
+        add_get("/console/why", page(self.why))
         add_get("/console/settings", page(self.settings))
         add_post("/console/settings/credentials", act("set_credential", self.set_key, _settings))
         add_post("/console/settings/test", act("test_source", self.test_source, _settings))
@@ -244,6 +246,21 @@ class Console:
             f"{', '.join(answer['sources_used']) or 'no source'} in {answer['duration_seconds']} s"
         )
 
+    async def why(self, request: web.Request, session: Session) -> web.StreamResponse:
+        """Why this match: ``ExplainMatch`` for a track id, or an artist and title."""
+        query = request.query
+        track_id, artist, title = (
+            query.get(k, "").strip() for k in ("track_id", "artist", "title")
+        )
+        body = why.form(track_id, artist, title)
+        if track_id or artist or title:
+            try:
+                answer = await self._operator(request).explain(track_id, artist, title)
+                body += why.explanation(answer)
+            except ActionRefused as exc:
+                body += f'<p class="error" id="why-error">{html.esc(exc)}</p>'
+        return self._html("Why this match", body, session, "/console/why")
+
     # --- settings -----------------------------------------------------------------------
 
     async def settings(self, request: web.Request, session: Session) -> web.StreamResponse:
@@ -276,7 +293,7 @@ def _ids(form: MultiDictProxy[Any]) -> list[int]:
 
 
 def _track(request: web.Request) -> str:
-    return f"/console/tracks/{request.match_info['track_id']}"
+    return f"/console/tracks/{quote(request.match_info['track_id'], safe='')}"
 
 
 def _dead_letters(request: web.Request) -> str:

@@ -676,3 +676,173 @@ class Credential(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Credential: _TypeAlias = Credential  # noqa: Y015
+
+@_typing.final
+class ExplainMatchRequest(_message.Message):
+    """ExplainMatchRequest names a stored track, or an artist and title to explain."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRACK_ID_FIELD_NUMBER: _builtins.int
+    ARTIST_NAME_FIELD_NUMBER: _builtins.int
+    TRACK_TITLE_FIELD_NUMBER: _builtins.int
+    track_id: _builtins.str
+    """A stored track: its artist and title as requested are explained."""
+    artist_name: _builtins.str
+    """Used when track_id is empty: the artist to explain."""
+    track_title: _builtins.str
+    """Used when track_id is empty: the title to explain."""
+    def __init__(
+        self,
+        *,
+        track_id: _builtins.str = ...,
+        artist_name: _builtins.str = ...,
+        track_title: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["artist_name", b"artist_name", "track_id", b"track_id", "track_title", b"track_title"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExplainMatchRequest: _TypeAlias = ExplainMatchRequest  # noqa: Y015
+
+@_typing.final
+class ExplainMatchResponse(_message.Message):
+    """ExplainMatchResponse is one explanation per enabled source."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ARTIST_NAME_FIELD_NUMBER: _builtins.int
+    TRACK_TITLE_FIELD_NUMBER: _builtins.int
+    THRESHOLD_FIELD_NUMBER: _builtins.int
+    SOURCES_FIELD_NUMBER: _builtins.int
+    artist_name: _builtins.str
+    """The artist explained (as requested)."""
+    track_title: _builtins.str
+    """The title explained (as requested)."""
+    threshold: _builtins.float
+    """The score a candidate needs to be taken (ENRICHMENT_MATCH_THRESHOLD)."""
+    @_builtins.property
+    def sources(self) -> _containers.RepeatedCompositeFieldContainer[Global___SourceExplanation]:
+        """One entry per enabled source."""
+
+    def __init__(
+        self,
+        *,
+        artist_name: _builtins.str = ...,
+        track_title: _builtins.str = ...,
+        threshold: _builtins.float = ...,
+        sources: _abc.Iterable[Global___SourceExplanation] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["artist_name", b"artist_name", "sources", b"sources", "threshold", b"threshold", "track_title", b"track_title"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExplainMatchResponse: _TypeAlias = ExplainMatchResponse  # noqa: Y015
+
+@_typing.final
+class SourceExplanation(_message.Message):
+    """SourceExplanation is what one source's search returned and what became of it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SOURCE_FIELD_NUMBER: _builtins.int
+    QUERY_FIELD_NUMBER: _builtins.int
+    CANDIDATES_FIELD_NUMBER: _builtins.int
+    VERDICT_FIELD_NUMBER: _builtins.int
+    FROM_CACHE_FIELD_NUMBER: _builtins.int
+    FAILED_FIELD_NUMBER: _builtins.int
+    source: _enrichment_pb2.Source.ValueType
+    """The source."""
+    query: _builtins.str
+    """The search as sent (normalised artist and title)."""
+    verdict: _builtins.str
+    """Taken (with its score), none at or above the threshold, no candidates, or the error."""
+    from_cache: _builtins.bool
+    """Every upstream answer used came from the cache (no upstream call was made)."""
+    failed: _builtins.bool
+    """The source could not answer (the verdict says why)."""
+    @_builtins.property
+    def candidates(self) -> _containers.RepeatedCompositeFieldContainer[Global___MatchCandidate]:
+        """Every candidate returned, best score first."""
+
+    def __init__(
+        self,
+        *,
+        source: _enrichment_pb2.Source.ValueType = ...,
+        query: _builtins.str = ...,
+        candidates: _abc.Iterable[Global___MatchCandidate] | None = ...,
+        verdict: _builtins.str = ...,
+        from_cache: _builtins.bool = ...,
+        failed: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["candidates", b"candidates", "failed", b"failed", "from_cache", b"from_cache", "query", b"query", "source", b"source", "verdict", b"verdict"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SourceExplanation: _TypeAlias = SourceExplanation  # noqa: Y015
+
+@_typing.final
+class MatchCandidate(_message.Message):
+    """MatchCandidate is one candidate and how it scored."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    ARTIST_FIELD_NUMBER: _builtins.int
+    TITLE_FIELD_NUMBER: _builtins.int
+    DURATION_MS_FIELD_NUMBER: _builtins.int
+    SCORE_FIELD_NUMBER: _builtins.int
+    ARTIST_SCORE_FIELD_NUMBER: _builtins.int
+    TITLE_SCORE_FIELD_NUMBER: _builtins.int
+    VERSION_FACTOR_FIELD_NUMBER: _builtins.int
+    DURATION_CLASH_FIELD_NUMBER: _builtins.int
+    TAKEN_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """The source's id of the candidate (Spotify id, MBID, Deezer id...)."""
+    artist: _builtins.str
+    """Its artist credit."""
+    title: _builtins.str
+    """Its title."""
+    duration_ms: _builtins.int
+    """Its length in milliseconds, when the source gives one."""
+    score: _builtins.float
+    """The match score (0..1), compared with the threshold."""
+    artist_score: _builtins.float
+    """Similarity of the artists (0..1)."""
+    title_score: _builtins.float
+    """Similarity of the titles (0..1)."""
+    version_factor: _builtins.float
+    """Factor for the version (remix, edit, live...): 1 when the versions agree."""
+    duration_clash: _builtins.bool
+    """The lengths differ by more than the tolerance (the score was lowered)."""
+    taken: _builtins.bool
+    """This candidate is the one taken."""
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        artist: _builtins.str = ...,
+        title: _builtins.str = ...,
+        duration_ms: _builtins.int | None = ...,
+        score: _builtins.float = ...,
+        artist_score: _builtins.float = ...,
+        title_score: _builtins.float = ...,
+        version_factor: _builtins.float = ...,
+        duration_clash: _builtins.bool = ...,
+        taken: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_duration_ms", b"_duration_ms", "duration_ms", b"duration_ms"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_duration_ms", b"_duration_ms", "artist", b"artist", "artist_score", b"artist_score", "duration_clash", b"duration_clash", "duration_ms", b"duration_ms", "id", b"id", "score", b"score", "taken", b"taken", "title", b"title", "title_score", b"title_score", "version_factor", b"version_factor"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__duration_ms: _TypeAlias = _typing.Literal["duration_ms"]  # noqa: Y015
+    _WhichOneofArgType__duration_ms: _TypeAlias = _typing.Literal["_duration_ms", b"_duration_ms"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__duration_ms) -> _WhichOneofReturnType__duration_ms | None: ...
+
+Global___MatchCandidate: _TypeAlias = MatchCandidate  # noqa: Y015

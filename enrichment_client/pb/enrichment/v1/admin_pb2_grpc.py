@@ -72,6 +72,11 @@ class EnrichmentAdminServiceStub:
                 request_serializer=enrichment_dot_v1_dot_admin__pb2.ListCredentialsRequest.SerializeToString,
                 response_deserializer=enrichment_dot_v1_dot_admin__pb2.ListCredentialsResponse.FromString,
                 _registered_method=True)
+        self.ExplainMatch = channel.unary_unary(
+                '/enrichment.v1.EnrichmentAdminService/ExplainMatch',
+                request_serializer=enrichment_dot_v1_dot_admin__pb2.ExplainMatchRequest.SerializeToString,
+                response_deserializer=enrichment_dot_v1_dot_admin__pb2.ExplainMatchResponse.FromString,
+                _registered_method=True)
 
 
 class EnrichmentAdminServiceServicer:
@@ -132,6 +137,16 @@ class EnrichmentAdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExplainMatch(self, request, context):
+        """Why a track matches what it does: for each source, the candidates its text search
+        returns, each one's score (artist, title, version, duration) against the match
+        threshold, and which one is taken or why none is. Upstream answers come from the
+        cache where they are cached; otherwise the upstream is asked (interactive lane).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EnrichmentAdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -169,6 +184,11 @@ def add_EnrichmentAdminServiceServicer_to_server(servicer, server):
                     servicer.ListCredentials,
                     request_deserializer=enrichment_dot_v1_dot_admin__pb2.ListCredentialsRequest.FromString,
                     response_serializer=enrichment_dot_v1_dot_admin__pb2.ListCredentialsResponse.SerializeToString,
+            ),
+            'ExplainMatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExplainMatch,
+                    request_deserializer=enrichment_dot_v1_dot_admin__pb2.ExplainMatchRequest.FromString,
+                    response_serializer=enrichment_dot_v1_dot_admin__pb2.ExplainMatchResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -363,6 +383,33 @@ class EnrichmentAdminService:
             '/enrichment.v1.EnrichmentAdminService/ListCredentials',
             enrichment_dot_v1_dot_admin__pb2.ListCredentialsRequest.SerializeToString,
             enrichment_dot_v1_dot_admin__pb2.ListCredentialsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExplainMatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/enrichment.v1.EnrichmentAdminService/ExplainMatch',
+            enrichment_dot_v1_dot_admin__pb2.ExplainMatchRequest.SerializeToString,
+            enrichment_dot_v1_dot_admin__pb2.ExplainMatchResponse.FromString,
             options,
             channel_credentials,
             insecure,

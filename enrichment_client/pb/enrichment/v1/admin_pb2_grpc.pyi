@@ -55,6 +55,12 @@ class EnrichmentAdminServiceStub:
     """Store an upstream credential, encrypted at rest; it takes effect without a restart."""
     ListCredentials: _grpc.UnaryUnaryMultiCallable[_admin_pb2.ListCredentialsRequest, _admin_pb2.ListCredentialsResponse]
     """Stored credentials, masked (only the last 4 characters are shown)."""
+    ExplainMatch: _grpc.UnaryUnaryMultiCallable[_admin_pb2.ExplainMatchRequest, _admin_pb2.ExplainMatchResponse]
+    """Why a track matches what it does: for each source, the candidates its text search
+    returns, each one's score (artist, title, version, duration) against the match
+    threshold, and which one is taken or why none is. Upstream answers come from the
+    cache where they are cached; otherwise the upstream is asked (interactive lane).
+    """
 
 @_typing.type_check_only
 class EnrichmentAdminServiceAsyncStub(EnrichmentAdminServiceStub):
@@ -83,6 +89,12 @@ class EnrichmentAdminServiceAsyncStub(EnrichmentAdminServiceStub):
     """Store an upstream credential, encrypted at rest; it takes effect without a restart."""
     ListCredentials: _aio.UnaryUnaryMultiCallable[_admin_pb2.ListCredentialsRequest, _admin_pb2.ListCredentialsResponse]  # type: ignore[assignment]
     """Stored credentials, masked (only the last 4 characters are shown)."""
+    ExplainMatch: _aio.UnaryUnaryMultiCallable[_admin_pb2.ExplainMatchRequest, _admin_pb2.ExplainMatchResponse]  # type: ignore[assignment]
+    """Why a track matches what it does: for each source, the candidates its text search
+    returns, each one's score (artist, title, version, duration) against the match
+    threshold, and which one is taken or why none is. Upstream answers come from the
+    cache where they are cached; otherwise the upstream is asked (interactive lane).
+    """
 
 class EnrichmentAdminServiceServicer(metaclass=_abc_1.ABCMeta):
     """EnrichmentAdminService is for operators. Every call needs the metadata
@@ -150,5 +162,17 @@ class EnrichmentAdminServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_admin_pb2.ListCredentialsResponse, _abc.Awaitable[_admin_pb2.ListCredentialsResponse]]:
         """Stored credentials, masked (only the last 4 characters are shown)."""
+
+    @_abc_1.abstractmethod
+    def ExplainMatch(
+        self,
+        request: _admin_pb2.ExplainMatchRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.ExplainMatchResponse, _abc.Awaitable[_admin_pb2.ExplainMatchResponse]]:
+        """Why a track matches what it does: for each source, the candidates its text search
+        returns, each one's score (artist, title, version, duration) against the match
+        threshold, and which one is taken or why none is. Upstream answers come from the
+        cache where they are cached; otherwise the upstream is asked (interactive lane).
+        """
 
 def add_EnrichmentAdminServiceServicer_to_server(servicer: EnrichmentAdminServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
