@@ -89,3 +89,14 @@ def postgres_url() -> Iterator[str]:
     finally:
         # FORCE: a test that failed mid-way may have left a pooled connection open.
         _postgres_admin_sync(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Mark "no current event loop" as deliberate before any test runs.
+
+    looptime's hook asks the loop policy for the current loop around every test, also a
+    synchronous one; before the first asyncio test, Python 3.11's policy would then create a
+    loop that nobody closes (a ResourceWarning, an error under ``-W error``). With the loop
+    explicitly unset the policy answers "none" instead, which looptime expects.
+    """
+    asyncio.set_event_loop(None)

@@ -32,6 +32,7 @@ from tests.unit.enrichment.fakes import (
     FakeSpotify,
     source_set,
 )
+from tests.unit.telemetry.recording_hooks import RecordingHooks
 
 pytestmark = pytest.mark.looptime
 ISRC = "GBUM71029604"
@@ -300,3 +301,17 @@ async def test_a_remembered_result_asks_no_source_until_forced() -> None:
     assert again.metadata.spotify_id == "sp1"
     await waterfall.enrich(request(force_refresh=True), deadline(10))  # type: ignore[arg-type]
     assert len(rig.lastfm.calls) > calls
+
+
+async def test_result_cache_lookups_are_reported_to_the_hooks() -> None:
+    """A miss then a hit, once per enrichment; nothing reported when caching is off."""
+    loop = asyncio.get_running_loop()
+    hooks = RecordingHooks()
+    results = ResultCache(10, 60, clock=loop.time)
+    waterfall = Rig().waterfall(results=results, hooks=hooks)
+    for _ in range(2):
+        await waterfall.enrich(request(), deadline(10))
+    assert hooks.result_lookups == [False, True]
+    uncached = RecordingHooks()
+    await Rig().waterfall(hooks=uncached).enrich(request(), deadline(10))
+    assert uncached.result_lookups == []
