@@ -37,6 +37,11 @@ _STRING_FIELDS = (
 _RENAMED = {"musical_key": "key", "major": "mode"}
 #: The seed's ``priority`` (1-10, 10 most urgent) -> our lane, by lowest value of a band.
 PRIORITY_LANES = ((8, "interactive"), (4, "bulk"), (1, "background"))
+_PRIORITY = {
+    "interactive": pb.PRIORITY_INTERACTIVE,
+    "bulk": pb.PRIORITY_BULK,
+    "background": pb.PRIORITY_BACKGROUND,
+}
 
 
 def lane_for(priority: int) -> str:
@@ -80,14 +85,9 @@ def enrich_request(body: object) -> tuple[pb.EnrichRequest, str | None]:
 
 
 def _set_priority(message: pb.EnrichRequest, lane: str | None) -> None:
-    """Pass the lane on once the contract carries ``priority`` (issue 15); until then the
-    mapping is accepted and reported, and every HTTP call runs on the default lane."""
-    field = pb.EnrichRequest.DESCRIPTOR.fields_by_name.get("priority")
-    if lane is None or field is None or field.enum_type is None:
-        return
-    value = field.enum_type.values_by_name.get(f"PRIORITY_{lane.upper()}")
-    if value is not None:
-        setattr(message, "priority", value.number)  # noqa: B010 (absent from older stubs)
+    """The lane as ``EnrichRequest.priority`` (absent: interactive, the contract's default)."""
+    if lane is not None:
+        message.priority = _PRIORITY[lane]
 
 
 def _present(message: Message) -> dict[str, Any]:

@@ -259,17 +259,18 @@ def test_replicas_are_left_to_the_hpa(objects: dict[str, Objects]) -> None:
 def test_network_policy_limits_grpc_to_scrapers_and_metrics_to_monitoring(
     objects: dict[str, Objects],
 ) -> None:
-    """Ingress: 50051 from scraper pods, 9090 from the monitoring namespace; default deny."""
+    """Ingress: 50051 and the HTTP port 9090 (seed HTTP callers) from scraper pods, 9090 from
+    the monitoring namespace; default deny."""
+    scrapers = {"podSelector": {"matchLabels": {"app.kubernetes.io/component": "scraper"}}}
+    monitoring = {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}
+    }
     for name, objs in objects.items():
         policy = vd.find(objs, "NetworkPolicy", "enrichment-server")
-        by_port = {r["ports"][0]["port"]: r["from"] for r in policy["spec"]["ingress"]}
-        assert set(by_port) == {50051, 9090}, name
-        assert by_port[50051] == [
-            {"podSelector": {"matchLabels": {"app.kubernetes.io/component": "scraper"}}}
+        rules = [
+            (rule["from"], {p["port"] for p in rule["ports"]}) for rule in policy["spec"]["ingress"]
         ]
-        assert by_port[9090] == [
-            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
-        ]
+        assert rules == [([scrapers], {50051, 9090}), ([monitoring], {9090})], name
         deny = vd.find(objs, "NetworkPolicy", "default-deny")
         assert deny["spec"]["podSelector"] == {}
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import ssl
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -16,6 +17,7 @@ from structlog.testing import capture_logs
 from enrichment_sandbox.runner import Sandbox
 from enrichment_server.api.console.auth import COOKIE, FREE_FAILURES
 from enrichment_server.app import App, running
+from tests.integration.certs import make_pki
 from tests.integration.conftest import sandbox_settings
 from tests.integration.demo_process import DemoProcess
 
@@ -114,3 +116,35 @@ def test_the_demo_prints_the_console_and_a_token_that_signs_in(tmp_path: Path) -
         assert demo.stop() == 0
     assert landed[0] == url + "console/"
     assert "<h1>Overview</h1>" in landed[1]
+
+
+async def test_under_tls_the_port_serves_https_and_the_cookie_is_secure(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """With the gRPC certificate (and mTLS on gRPC) the HTTP port is HTTPS without a client
+    certificate, and the session cookie is Secure."""
+    pki = make_pki(tmp_path)
+    settings = sandbox_settings(
+        sandbox,
+        admin_token=TOKEN,
+        tls_cert_file=str(pki.server_cert),
+        tls_key_file=str(pki.server_key),
+        tls_client_ca_file=str(pki.ca),
+    )
+    trust = ssl.create_default_context(cafile=str(pki.ca))
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with (
+        running(settings) as app,
+        aiohttp.ClientSession(cookie_jar=jar, connector=aiohttp.TCPConnector(ssl=trust)) as s,
+    ):
+        base = f"https://127.0.0.1:{app.http_port}"
+        async with s.get(f"{base}/health") as response:
+            assert response.status == 200
+        async with s.get(f"{base}/console/sign-in") as response:
+            csrf = re.search(r'name="csrf" value="([^"]+)"', await response.text())
+            assert "Secure" in response.headers["Set-Cookie"]
+        assert csrf is not None
+        form = {"csrf": csrf.group(1), "token": TOKEN}
+        async with s.post(f"{base}/console/sign-in", data=form, allow_redirects=False) as r:
+            assert r.status == 303
+            assert "Secure" in r.headers["Set-Cookie"]
