@@ -21,7 +21,7 @@ EXTENDED = "extended"
 
 _FEAT_ANNOTATION = re.compile(r"(?:feat\.?|ft\.?|featuring|with)\s+(.+)", re.IGNORECASE)
 _ORIGINAL = re.compile(
-    r"(?:original|album)(?: mix| version)?"
+    r"(?:original|album|main)(?: mix| version)?"
     r"|(?:\d{4} )?(?:digital(?:ly)? )?remaster(?:ed)?(?: \d{4})?(?: version)?"
 )
 _LAST_WORDS = frozenset(
@@ -49,6 +49,10 @@ _WHOLE = {
     "acapella version": "acapella",
 }
 _WORDS = {"rmx": "remix", "mash": "mashup"}
+#: Descriptor words DJs misspell ("Orginal Mix", "Extnded Mix"): a word of 5+ letters this
+#: close to one of them is that word. Names are rarely this close to them.
+_DESCRIPTORS = ("original", "extended", "radio", "remix", "instrumental", "acapella")
+_DESCRIPTOR_MIN_SIMILARITY = 0.8
 #: Kinds DJs write interchangeably: "Boris Dlugosch Mix" is his remix.
 _KIND_ALIASES = {"mix": "remix"}
 _REMIXER_MIN_SIMILARITY = 0.85
@@ -61,6 +65,15 @@ def _canonical(folded: str) -> str:
     return _WHOLE.get(words, words)
 
 
+def _descriptor(word: str) -> str:
+    """``word``, or the descriptor it misspells."""
+    if len(word) < 5 or word in _DESCRIPTORS:
+        return word
+    best = max(_DESCRIPTORS, key=lambda known: Indel.normalized_similarity(word, known))
+    close = Indel.normalized_similarity(word, best) >= _DESCRIPTOR_MIN_SIMILARITY
+    return best if close else word
+
+
 def classify(annotation: str, folded: str) -> tuple[str, str] | None:
     """Classify an annotation as ("original"|"version"|"feat", value) or None if unknown.
 
@@ -69,6 +82,8 @@ def classify(annotation: str, folded: str) -> tuple[str, str] | None:
     feat = _FEAT_ANNOTATION.fullmatch(annotation.strip())
     if feat is not None:
         return "feat", feat.group(1)
+    joined = folded.replace("a cappella", "acapella").replace("mash up", "mashup")
+    folded = " ".join(_descriptor(word) for word in joined.split())
     if not folded or _ORIGINAL.fullmatch(folded):
         return "original", ""
     words = folded.replace("mash up", "mashup").split()

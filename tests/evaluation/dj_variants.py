@@ -57,7 +57,9 @@ EXTENDED: list[Row] = [
         "Turn Off The Lights (Extended Mix)",
         ("Chris Lake feat. Alexis Roberts", "Turn Off the Lights (Extended Mix)"),
     ),
+    ("Meduza feat. Goodboys", "Piece of Your Heart (Extnded Mix)", _MEDUZA_EXT),
     # Plain and "(Original Mix)" rows get the plain recording, never the extended one.
+    ("Calvin Harris & Sam Smith", "Promises (Orginal Mix)", _PROMISES),
     ("Meduza feat. Goodboys", "Piece of Your Heart", _MEDUZA),
     ("Meduza", "Piece of Your Heart (Original Mix)", _MEDUZA),
     ("Joel Corry x MNEK", "Head & Heart (Original Mix)", _HEAD),
@@ -90,6 +92,7 @@ EXTENDED: list[Row] = [
     ("Calvin Harris", "Feel So Close (Extended Mix)", None),
     ("Swedish House Mafia", "One (Extended Mix)", None),
     ("Armin van Buuren", "Blah Blah Blah (Extended Mix)", None),
+    ("Gorgon City feat. MNEK", "Ready for Your Love (Extendd Mix)", None),
     ("Eric Prydz", "Generate (Radio Edit)", None),
     ("Kölsch", "Grey (Radio Edit)", None),
     ("deadmau5", "Faxing Berlin (Radio Edit)", None),

@@ -373,3 +373,29 @@ def test_extended_remixes_and_possessive_remixers(
     """An extended remix falls back to a full-length listing of that remix only; a
     remixer credited with a possessive ("Tiësto's ... Remix") counts as the row's artist."""
     assert _matches(query, candidate, candidate_ms) is expected
+
+
+@pytest.mark.parametrize(
+    ("query", "candidate", "expected"),
+    [
+        (("Meduza", "Piece of Your Heart (Orginal Mix)"), ("Meduza", "Piece of Your Heart"), True),
+        (("Meduza", "Piece of Your Heart (Main Mix)"), ("Meduza", "Piece of Your Heart"), True),
+        (
+            ("Meduza", "Piece of Your Heart (Extnded Mix)"),
+            ("Meduza", "Piece of Your Heart - Extended Mix"),
+            True,
+        ),
+        (("Avicii", "Levels (Radoi Edit)"), ("Avicii", "Levels - Radio Edit"), True),
+        (("Eric Prydz", "Opus (Four Tet Remixx)"), ("Eric Prydz", "Opus - Four Tet Remix"), True),
+        # a misspelled descriptor still names its own version, never another
+        (
+            ("Meduza", "Piece of Your Heart (Extnded Mix)"),
+            ("Meduza", "Piece of Your Heart - Radio Edit"),
+            False,
+        ),
+        (("Avicii", "Levels (Radoi Edit)"), ("Avicii", "Levels - Extended Mix"), False),
+    ],
+)
+def test_misspelled_version_words(query: Row, candidate: Row, expected: bool) -> None:
+    """ "Orginal Mix", "Extnded Mix", "Radoi Edit": a descriptor's typo keeps its meaning."""
+    assert _matches(query, candidate) is expected
