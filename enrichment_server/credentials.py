@@ -4,7 +4,9 @@ Stored credentials (encrypted with ``ENRICHMENT_SECRET_KEY``, set by an operator
 ``SetCredential``) win over the environment's. ``CredentialService`` loads them at start,
 stores new ones, and picks up those another replica stored (``refresh``, called by the
 maintenance loop); whenever the set in force changes it calls ``on_change`` so the
-composition root rebuilds the source clients (breakers, limiters and budgets are kept).
+composition root rebuilds the source clients (breakers, limiters and budgets are kept),
+and makes the tracks a changed credential had refused due for re-enrichment (at start
+too, for a credential fixed in the environment).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import ClassVar
 import structlog
 
 from enrichment_server.config import Settings
-from enrichment_server.crypto import CredentialCipher, DecryptionFailed
+from enrichment_server.crypto import CredentialCipher, DecryptionFailed, credential_fingerprint
 from enrichment_server.domain import Source
 from enrichment_server.store import MaskedCredential, Store
 
@@ -61,6 +63,20 @@ class Credentials:
                 env[field_name] = stored[key]
         return cls(**env)
 
+    def fingerprints(self) -> dict[str, str]:
+        """Each source with a credential -> its fingerprint, as the source clients compute
+        it (``crypto.credential_fingerprint`` over the values in the order they are sent)."""
+        values = {
+            "spotify": (self.spotify_client_id, self.spotify_client_secret),
+            "lastfm": (self.lastfm_api_key,),
+            "getsongbpm": (self.getsongbpm_api_key,),
+        }
+        return {
+            source: credential_fingerprint(source, *parts)
+            for source, parts in values.items()
+            if all(parts)
+        }
+
 
 OnChange = Callable[[Credentials], Awaitable[None]]
 
@@ -84,6 +100,7 @@ class CredentialService:
                     "the database holds encrypted credentials but ENRICHMENT_SECRET_KEY is "
                     "not set: set the key they were stored with (there is no default key)"
                 )
+            await self._reenrich_refused()
             return self.current
         try:
             stored = await self._store.load_credentials(self._cipher)
@@ -93,7 +110,17 @@ class CredentialService:
                 "set the key they were stored with (or delete them and store them again)"
             ) from None
         self.current = Credentials.resolve(self._settings, stored)
+        await self._reenrich_refused()
         return self.current
+
+    async def _reenrich_refused(self) -> None:
+        """Tracks refused by a credential other than today's are made due for re-enrichment
+        (at start: a key fixed in the environment; on a change: a key set at run time)."""
+        due = await self._store.reschedule_refused(
+            self.current.fingerprints(), now=datetime.now(UTC)
+        )
+        if due:
+            log.info("refused_tracks_rescheduled", tracks=due)
 
     def on_change(self, callback: OnChange) -> None:
         """Call ``callback`` with the new credentials whenever the set in force changes."""
@@ -125,3 +152,4 @@ class CredentialService:
         self.current = resolved
         if self._on_change is not None:
             await self._on_change(resolved)
+        await self._reenrich_refused()

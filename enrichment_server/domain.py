@@ -111,6 +111,8 @@ class SourceFailure:
     message: str
     retriable: bool
     retry_after: float | None = None
+    credential: str | None = None
+    """For a refused credential: its fingerprint (``crypto.credential_fingerprint``)."""
 
 
 @dataclass(frozen=True, slots=True)

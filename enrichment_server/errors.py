@@ -51,10 +51,18 @@ class UpstreamError(EnrichmentError):
     #: Whether the in-call retry loop may try again (QuotaExceeded: retriable later, not now).
     retry_now: bool = True
 
-    def __init__(self, source: Source, message: str, *, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        source: Source,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        credential: str | None = None,
+    ) -> None:
         self.source = source
         self.message = message
         self.retry_after = retry_after
+        self.credential = credential
         super().__init__(f"{source}: {message}")
 
     def to_failure(self) -> SourceFailure:
@@ -65,6 +73,7 @@ class UpstreamError(EnrichmentError):
             message=self.message,
             retriable=self.retriable,
             retry_after=self.retry_after,
+            credential=self.credential,
         )
 
 

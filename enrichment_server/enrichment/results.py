@@ -60,6 +60,10 @@ class ResultCache:
         self._entries.move_to_end(key)
         return dataclasses.replace(result, track_id=track_id, cached=True, duration_s=0.0)
 
+    def clear(self) -> None:
+        """Forget every result (the sources they were computed with changed)."""
+        self._entries.clear()
+
     def put(self, key: str, result: EnrichmentResult) -> None:
         """Keep ``result`` if it is final and error-free."""
         if self._max <= 0 or result.status not in FINAL or result.errors:

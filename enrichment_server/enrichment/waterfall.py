@@ -160,8 +160,14 @@ class Waterfall:
         return self._sources
 
     def replace_sources(self, sources: SourceSet) -> None:
-        """Use these clients from the next enrichment on (a credential changed)."""
+        """Use these clients from the next enrichment on (a credential changed).
+
+        Remembered results were computed without the new credential (a source skipped or
+        refused): none of them may be served any more.
+        """
         self._sources = sources
+        if self._results is not None:
+            self._results.clear()
 
     async def enrich(self, request: EnrichmentRequest, deadline: Deadline) -> EnrichmentResult:
         """Ask every source, merge what they found, and decide the status."""

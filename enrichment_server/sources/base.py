@@ -8,12 +8,14 @@ from typing import ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
+from enrichment_server.crypto import credential_fingerprint
 from enrichment_server.deadline import Deadline
 from enrichment_server.domain import Source
 from enrichment_server.errors import (
     DeadlineExceeded,
     MalformedResponse,
     RateLimited,
+    Unauthenticated,
     UpstreamUnavailable,
 )
 from enrichment_server.resilience.pipeline import UpstreamCaller
@@ -38,7 +40,9 @@ class HttpSource:
     """A source client: a caller (cache, retries...) plus the transport it fetches with.
 
     ``credentials`` are the values this client sends (keys, client id and secret): no
-    error text it produces may contain them (``redact``), whatever an upstream echoes.
+    error text it produces may contain them (``redact``), whatever an upstream echoes,
+    and a refusal of them carries their fingerprint (``credential``) so the track can be
+    re-enriched once they change. ``derived`` are further forms to redact (Basic auth).
     """
 
     source: Source
@@ -50,11 +54,15 @@ class HttpSource:
         http_timeout_s: float,
         *,
         credentials: tuple[str, ...] = (),
+        derived: tuple[str, ...] = (),
     ) -> None:
         self._caller = caller
         self._transport = transport
         self._http_timeout_s = http_timeout_s
-        self._credentials = credentials
+        self._credentials = credentials + derived
+        self.credential = (
+            credential_fingerprint(str(self.source), *credentials) if credentials else None
+        )
 
     async def _send(
         self,
@@ -82,6 +90,10 @@ class HttpSource:
             if exc.timeout and deadline.remaining() <= 0.001:
                 raise DeadlineExceeded(self.source, "deadline reached during the call") from None
             raise UpstreamUnavailable(self.source, self._redact(str(exc))) from None
+
+    def _refused(self, message: str) -> Unauthenticated:
+        """The error for a refused credential, naming which credential it was."""
+        return Unauthenticated(self.source, self._redact(message), credential=self.credential)
 
     def _redact(self, text: str) -> str:
         """``text`` without query strings or this client's credentials."""

@@ -26,7 +26,7 @@ from enrichment_server.deadline import Deadline
 from enrichment_server.domain import Source
 from enrichment_server.enrichment.matching import MATCHER_VERSION, normalise
 from enrichment_server.enrichment.musical_key import MusicalKey, parse_key
-from enrichment_server.errors import Unauthenticated, UpstreamRejected, UpstreamUnavailable
+from enrichment_server.errors import UpstreamRejected, UpstreamUnavailable
 from enrichment_server.resilience.pipeline import CallContext, Lookup, TtlKind, UpstreamCaller
 from enrichment_server.sources.base import EndpointSource, Model, is_empty, is_none
 from enrichment_server.sources.http import HttpResponse, Transport
@@ -194,7 +194,7 @@ class GetSongBpmClient(EndpointSource):
         query = {"api_key": self._api_key, **params}
         resp = await self._send(deadline, self._url(path), params=query, headers=self._headers)
         if resp.status in (401, 403):
-            raise Unauthenticated(self.source, f"HTTP {resp.status}: {self._error_text(resp)}")
+            raise self._refused(f"HTTP {resp.status}: {self._error_text(resp)}")
         if resp.status == 429:
             raise self._throttled(resp, f"rate limited (429): {self._error_text(resp)}")
         if resp.status >= 500:

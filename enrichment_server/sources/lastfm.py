@@ -19,7 +19,6 @@ from enrichment_server.deadline import Deadline
 from enrichment_server.domain import Source
 from enrichment_server.errors import (
     MalformedResponse,
-    Unauthenticated,
     UpstreamRejected,
     UpstreamUnavailable,
 )
@@ -179,7 +178,7 @@ class LastfmClient(EndpointSource):
         if code == _THROTTLED or resp.status == 429:
             return self._throttled(resp, text)
         if code in _BAD_KEY:
-            return Unauthenticated(self.source, text)
+            return self._refused(text)
         if code in _TRANSIENT or resp.status >= 500:
             return UpstreamUnavailable(self.source, f"HTTP {resp.status}: {text}")
         if code is None and resp.status == 404:

@@ -23,7 +23,6 @@ from enrichment_server.domain import Source
 from enrichment_server.errors import (
     DeadlineExceeded,
     QuotaExceeded,
-    Unauthenticated,
     UpstreamRejected,
     UpstreamUnavailable,
 )
@@ -139,8 +138,13 @@ class SpotifyClient(HttpSource):
         clock: Clock = time.monotonic,
     ) -> None:
         basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
-        credentials = (client_id, client_secret, basic)
-        super().__init__(caller, transport, http_timeout_s, credentials=credentials)
+        super().__init__(
+            caller,
+            transport,
+            http_timeout_s,
+            credentials=(client_id, client_secret),
+            derived=(basic,),
+        )
         self._api = api_url.rstrip("/")
         self._token_url = token_url
         self._basic = f"Basic {basic}"
@@ -255,9 +259,7 @@ class SpotifyClient(HttpSource):
             data={"grant_type": "client_credentials"},
         )
         if resp.status in (400, 401, 403):
-            raise Unauthenticated(
-                self.source, f"token endpoint refused the credentials: {self._error_text(resp)}"
-            )
+            raise self._refused(f"token endpoint refused the credentials: {self._error_text(resp)}")
         self._check(resp)
         token = self._parse(resp, _TOKEN)
         if token.token_type.casefold() != "bearer":
@@ -278,7 +280,7 @@ class SpotifyClient(HttpSource):
         if resp.status >= 500:
             raise UpstreamUnavailable(self.source, f"HTTP {resp.status}: {reason}")
         if resp.status == 401:
-            raise Unauthenticated(self.source, f"HTTP 401 after a token refresh: {reason}")
+            raise self._refused(f"HTTP 401 after a token refresh: {reason}")
         raise UpstreamRejected(self.source, f"HTTP {resp.status}: {reason}")
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "STATUSES",
     "ApiCredential",
     "Base",
+    "CredentialRefusal",
     "DeadLetterRow",
     "EnrichmentStatusRow",
     "Track",
@@ -211,3 +212,24 @@ class ApiCredential(Base):
     last4: Mapped[str] = mapped_column(sa.String(4))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class CredentialRefusal(Base):
+    """A source that refused its credential while enriching a track (401/403, bad key).
+
+    ``credential`` is the fingerprint of the refused credential
+    (``crypto.credential_fingerprint``): once the credential in force differs, exactly
+    these tracks are re-enriched in the background. Each recorded attempt replaces the
+    track's rows, so a track enriched with a working credential has none.
+    """
+
+    __tablename__ = "credential_refusals"
+
+    track_id: Mapped[str] = mapped_column(
+        sa.String(TRACK_ID_LENGTH),
+        sa.ForeignKey("tracks.track_id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    source: Mapped[str] = mapped_column(sa.String(32), primary_key=True, index=True)
+    credential: Mapped[str] = mapped_column(sa.String(64))
+    refused_at: Mapped[datetime]

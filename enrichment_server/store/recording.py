@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from enrichment_server.domain import EnrichmentRequest, EnrichmentResult, ErrorKind, Status
 from enrichment_server.store.models import DeadLetterRow, EnrichmentStatusRow, Track
+from enrichment_server.store.refusals import record_refusals
 from enrichment_server.store.rows import (
     error_summary,
     failure_dict,
@@ -54,6 +55,8 @@ class Attempt:
     provenance: dict[str, str] = field(default_factory=dict)
     sources_used: list[str] = field(default_factory=list)
     enriched_at: datetime | None = None
+    refused: dict[str, str] = field(default_factory=dict)
+    """Sources that refused their credential -> that credential's fingerprint."""
 
     @classmethod
     def from_result(cls, request: EnrichmentRequest, result: EnrichmentResult) -> Attempt:
@@ -70,6 +73,11 @@ class Attempt:
             provenance={name: source.value for name, source in result.provenance.items()},
             sources_used=[source.value for source in result.sources_used],
             enriched_at=result.enriched_at,
+            refused={
+                failure.source.value: failure.credential
+                for failure in result.errors
+                if failure.kind is ErrorKind.UNAUTHENTICATED and failure.credential
+            },
         )
 
     @classmethod
@@ -209,3 +217,6 @@ async def write_attempt(
         track_id = attempt.request.track_id
         await conn.execute(sa.delete(DeadLetterRow).where(DeadLetterRow.track_id == track_id))
     await _upsert_status(conn, attempt, now, next_attempt_at)
+    if not any(error["source"] is None for error in attempt.errors):
+        # A crashed attempt asked nobody: it says nothing about credentials.
+        await record_refusals(conn, attempt.request.track_id, attempt.refused, now)

@@ -7,6 +7,7 @@ the caller (``now``) so tests and workers control the clock.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from enrichment_server.crypto import CredentialCipher
 from enrichment_server.domain import EnrichmentRequest, EnrichmentResult
-from enrichment_server.store import admin, browse, claims, credentials
+from enrichment_server.store import admin, browse, claims, credentials, refusals
 from enrichment_server.store.engine import create_engine
 from enrichment_server.store.migrate import migrate
 from enrichment_server.store.recording import Attempt, BackoffFn, write_attempt
@@ -185,6 +186,12 @@ class Store:
         """Every credential decrypted, keyed by (source, name)."""
         async with self.engine.connect() as conn:
             return await credentials.load(conn, cipher)
+
+    async def reschedule_refused(self, current: Mapping[str, str], *, now: datetime) -> int:
+        """Make due the tracks refused by a credential other than ``current``'s (source ->
+        fingerprint): they are re-enriched in the background. How many were made due."""
+        async with self.engine.begin() as conn:
+            return await refusals.reschedule_refused(conn, current, now)
 
     async def has_credentials(self) -> bool:
         """True when any credential is stored."""

@@ -68,7 +68,7 @@ async def test_migrate_is_idempotent(empty_url: str) -> None:
     async with engine.connect() as conn:
         version = (await conn.execute(sa.text("SELECT version_num FROM alembic_version"))).all()
     await engine.dispose()
-    assert version == [("0002",)]
+    assert version == [("0003",)]
 
 
 async def test_schema_comparison_notices_a_model_change(empty_url: str) -> None:
@@ -105,7 +105,10 @@ async def test_concurrent_migrations_on_postgres_do_not_race(postgres_url: str) 
     """Three replicas migrating at once (an advisory lock serialises them) all succeed."""
     engine = create_engine(postgres_url)
     async with engine.begin() as conn:
-        tables = "dead_letters, enrichment_status, api_credentials, tracks, alembic_version"
+        tables = (
+            "credential_refusals, dead_letters, enrichment_status, api_credentials, tracks,"
+            " alembic_version"
+        )
         await conn.execute(sa.text(f"DROP TABLE IF EXISTS {tables} CASCADE"))
     await engine.dispose()
     await asyncio.gather(*(migrate(postgres_url) for _ in range(3)))
