@@ -31,6 +31,7 @@ from enrichment_server.resilience.breaker import (
     CircuitOpen,
 )
 from enrichment_server.resilience.guard import Guard
+from enrichment_server.resilience.hints import Hint
 from enrichment_server.resilience.registry import BreakerRegistry
 from tests.unit.telemetry.recording_hooks import RecordingHooks
 
@@ -58,17 +59,20 @@ class FakeHints:
     published: list[tuple[str, float]] = field(default_factory=list)
     cleared: list[str] = field(default_factory=list)
 
-    async def open_for(self, source: str) -> float | None:
-        """Seconds another replica says the source is open."""
-        return self.open_elsewhere.get(source)
+    resets: dict[str, int] = field(default_factory=dict)
+
+    async def read(self, source: str) -> Hint:
+        """Seconds another replica says the source is open, and the operator-reset count."""
+        return Hint(self.open_elsewhere.get(source), self.resets.get(source, 0))
 
     async def publish_open(self, source: str, seconds: float) -> None:
         """Record a published opening."""
         self.published.append((source, seconds))
 
     async def clear(self, source: str) -> None:
-        """Record a withdrawn hint."""
+        """Record a withdrawn hint; count a reset every replica will apply."""
         self.cleared.append(source)
+        self.resets[source] = self.resets.get(source, 0) + 1
 
 
 @dataclass
@@ -210,3 +214,18 @@ async def test_a_reset_closes_the_breaker_and_withdraws_the_hint() -> None:
     assert rig.hints.cleared == [str(SRC)]
     await rig.attempt()  # admitted again
     assert rig.registry.sources == (SRC,)
+
+
+async def test_a_reset_counted_by_another_replica_resets_this_one() -> None:
+    """issue 12 item 11: this replica's open breaker closes when the shared reset count
+    moves (an operator reset elsewhere), at its next sync, with no call made here."""
+    rig = Rig()
+    await rig.registry.sync()  # the count as of start: no reset to apply
+    for _ in range(3):
+        await rig.attempt(UpstreamUnavailable(SRC, "503"))
+    assert rig.guard.breaker.state is OPEN
+    await rig.registry.sync()
+    assert rig.guard.breaker.state is OPEN  # nothing changed elsewhere
+    rig.hints.resets[SRC] = 1  # another replica's ResetBreaker
+    await rig.registry.sync()
+    assert rig.guard.breaker.state is CLOSED
