@@ -90,6 +90,7 @@ class StoreRecorder:
             now=datetime.now(UTC),
             max_attempts=self._max_attempts,
             backoff=self._backoff,
+            rename=True,  # a caller's result: its name is the row's identity
         )
 
     async def record(self, request: EnrichmentRequest, result: EnrichmentResult) -> None:

@@ -12,6 +12,7 @@ can take it, with its attempt count unchanged, and never moves toward "parked".
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from enrichment_server.domain import EnrichmentRequest, EnrichmentResult, ErrorKind, Status
+from enrichment_server.store.identity import cleared_fields, same_name
 from enrichment_server.store.models import DeadLetterRow, EnrichmentStatusRow, Track
 from enrichment_server.store.refusals import record_refusals
 from enrichment_server.store.rows import (
@@ -112,21 +114,58 @@ class Attempt:
         return timedelta(seconds=min(REFUSAL_RETRY_MAX_S, max(seconds, 0.0)))
 
 
-async def _upsert_track(conn: AsyncConnection, attempt: Attempt, now: datetime) -> None:
-    """Create the track if new, then overwrite only the fields this attempt found."""
+class Identity(enum.Enum):
+    """How an attempt's artist/title relate to the stored row's."""
+
+    SAME = "same"
+    RENAMED = "renamed"  # a caller reused the id for another track: the row was reset
+    STALE = "stale"  # a background attempt for a name the row no longer has: skipped
+
+
+async def _upsert_track(
+    conn: AsyncConnection, attempt: Attempt, now: datetime, *, rename: bool
+) -> Identity:
+    """Create the track if new, then overwrite only the fields this attempt found.
+
+    A row describes one track (issue 12 item 1): when the attempt's name is another
+    track's (case, accents and spacing aside), a caller's attempt (``rename``) makes its
+    name the row's identity and clears every field found for the old one; a background
+    attempt for the old name is stale and changes nothing.
+    """
     request = attempt.request
     await insert_track_if_new(conn, request, now)
     # The row exists now, so FOR UPDATE (Postgres) holds it until commit: a concurrent
-    # record of the same track cannot interleave its provenance merge with ours.
-    select = sa.select(Track.sources).where(Track.track_id == request.track_id)
-    stored = (await conn.execute(select.with_for_update())).scalar_one()
-    values: dict[str, Any] = {**attempt.found, "updated_at": now}
+    # record of the same track cannot interleave its name or provenance with ours.
+    select = sa.select(Track.artist_name, Track.track_title, Track.sources).where(
+        Track.track_id == request.track_id
+    )
+    artist, title, stored = (await conn.execute(select.with_for_update())).one()
+    identity = Identity.SAME
+    values: dict[str, Any] = {"updated_at": now}
+    if not same_name(artist, title, request.artist, request.title):
+        if not rename:
+            return Identity.STALE
+        identity, stored = Identity.RENAMED, None
+        values |= cleared_fields() | _identity_values(request)
+    values |= attempt.found
     if attempt.provenance:
         values["sources"] = {**(stored or {}), **attempt.provenance}
     if attempt.enriched_at is not None:
         values["enriched_at"] = attempt.enriched_at
     update = sa.update(Track).where(Track.track_id == request.track_id).values(values)
     await conn.execute(update)
+    return identity
+
+
+def _identity_values(request: EnrichmentRequest) -> dict[str, Any]:
+    """The row's name and the identifiers its caller gave."""
+    return {
+        "artist_name": request.artist,
+        "track_title": request.title,
+        "spotify_id": request.spotify_id,
+        "isrc": request.isrc,
+        "musicbrainz_id": request.musicbrainz_id,
+    }
 
 
 def _dead_letter_values(attempt: Attempt, now: datetime) -> dict[str, Any]:
@@ -178,7 +217,12 @@ async def _upsert_dead_letter(
 
 
 async def _upsert_status(
-    conn: AsyncConnection, attempt: Attempt, now: datetime, next_attempt_at: datetime | None
+    conn: AsyncConnection,
+    attempt: Attempt,
+    now: datetime,
+    next_attempt_at: datetime | None,
+    *,
+    first: bool,
 ) -> None:
     """Write the seed's troubleshooting row for the track; clears any scheduler claim."""
     values = {
@@ -200,23 +244,37 @@ async def _upsert_status(
     await conn.execute(
         insert.on_conflict_do_update(
             index_elements=["track_id"],
-            set_={**values, "attempts": EnrichmentStatusRow.attempts + charge},
+            set_={**values, "attempts": charge if first else EnrichmentStatusRow.attempts + charge},
         )
     )
 
 
 async def write_attempt(
-    conn: AsyncConnection, attempt: Attempt, *, now: datetime, max_attempts: int, backoff: BackoffFn
+    conn: AsyncConnection,
+    attempt: Attempt,
+    *,
+    now: datetime,
+    max_attempts: int,
+    backoff: BackoffFn,
+    rename: bool = False,
 ) -> None:
-    """Record ``attempt`` on an open transaction (the caller commits)."""
-    await _upsert_track(conn, attempt, now)
+    """Record ``attempt`` on an open transaction (the caller commits).
+
+    ``rename``: the attempt comes from a caller, whose name wins over the row's; a
+    background attempt (``False``) for a name the row no longer has writes nothing.
+    """
+    identity = await _upsert_track(conn, attempt, now, rename=rename)
+    if identity is Identity.STALE:
+        return
+    track_id = attempt.request.track_id
+    if identity is Identity.RENAMED:  # the old track's retry and attempt count go with it
+        await conn.execute(sa.delete(DeadLetterRow).where(DeadLetterRow.track_id == track_id))
     next_attempt_at = None
     if attempt.needs_retry:
         next_attempt_at = await _upsert_dead_letter(conn, attempt, now, max_attempts, backoff)
     else:
-        track_id = attempt.request.track_id
         await conn.execute(sa.delete(DeadLetterRow).where(DeadLetterRow.track_id == track_id))
-    await _upsert_status(conn, attempt, now, next_attempt_at)
+    await _upsert_status(conn, attempt, now, next_attempt_at, first=identity is Identity.RENAMED)
     if not any(error["source"] is None for error in attempt.errors):
         # A crashed attempt asked nobody: it says nothing about credentials.
         await record_refusals(conn, attempt.request.track_id, attempt.refused, now)

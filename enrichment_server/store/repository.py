@@ -66,15 +66,21 @@ class Store:
         now: datetime,
         max_attempts: int,
         backoff: BackoffFn,
+        rename: bool = False,
     ) -> None:
         """Store a result: track fields, status and dead letter in one transaction.
 
         Found fields overwrite, missing ones keep their stored value; a retriable
         PARTIAL/FAILED counts an attempt on the dead letter (parked at ``max_attempts``),
-        COMPLETED/NOT_FOUND delete it; claims on the track end.
+        COMPLETED/NOT_FOUND delete it; claims on the track end. ``rename`` (a caller's
+        result): another artist/title than the row's replaces its identity and clears
+        what was found for the old one; without it (background work) such a result for a
+        name the row no longer has is not written.
         """
         attempt = Attempt.from_result(request, result)
-        await self._write(attempt, now=now, max_attempts=max_attempts, backoff=backoff)
+        await self._write(
+            attempt, now=now, max_attempts=max_attempts, backoff=backoff, rename=rename
+        )
 
     async def record_crash(
         self,
@@ -90,13 +96,21 @@ class Store:
         await self._write(attempt, now=now, max_attempts=max_attempts, backoff=backoff)
 
     async def _write(
-        self, attempt: Attempt, *, now: datetime, max_attempts: int, backoff: BackoffFn
+        self,
+        attempt: Attempt,
+        *,
+        now: datetime,
+        max_attempts: int,
+        backoff: BackoffFn,
+        rename: bool = False,
     ) -> None:
         """Run ``write_attempt`` in its own transaction."""
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         async with self.engine.begin() as conn:
-            await write_attempt(conn, attempt, now=now, max_attempts=max_attempts, backoff=backoff)
+            await write_attempt(
+                conn, attempt, now=now, max_attempts=max_attempts, backoff=backoff, rename=rename
+            )
 
     async def save_pending(self, request: EnrichmentRequest, *, now: datetime) -> bool:
         """Save a track unenriched (status 'pending'); True if the track was new."""

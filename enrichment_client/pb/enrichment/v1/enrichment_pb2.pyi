@@ -223,8 +223,15 @@ class EnrichRequest(_message.Message):
     PRIORITY_FIELD_NUMBER: _builtins.int
     track_id: _builtins.str
     """Opaque id chosen by the caller (scrapers send their deterministic id; it need not
-    be a UUID). Up to 256 characters. When empty, the server derives a stable id from
-    the normalised artist and title and returns it.
+    be a UUID). Up to 256 characters, no control characters (INVALID_ARGUMENT). When
+    empty, the server derives a stable id from the normalised artist and title and
+    returns it.
+
+    The stored row for an id always describes one track. Sending an id again with
+    another artist/title (not merely another spelling: case, accents and spacing are
+    ignored) makes the new name the row's identity and clears every field found for the
+    old one, with its pending retry; the caller owns its ids. Of two concurrent calls
+    with one id, the row ends as the one written last, whole.
     """
     artist_name: _builtins.str
     """Artist credit as scraped, e.g. "Bicep feat. Clara La San". Required, not blank."""
