@@ -58,6 +58,7 @@ BAD: dict[str, str] = {
     "ENRICHMENT_GETSONGBPM_RATE_PER_S": "inf",
     "ENRICHMENT_SPOTIFY_RATE_PER_S": "-0.5",
     "ENRICHMENT_LASTFM_RATE_PER_S": "fast",
+    "ENRICHMENT_RATELIMIT_MIN_SHARE": "0",  # a lower lane would starve
     "ENRICHMENT_DATABASE_URL": "mysql://db/enrichment",
     "ENRICHMENT_SECRET_KEY": "not-a-key",
     "ENRICHMENT_RECORD_RESULTS": "sometimes",
