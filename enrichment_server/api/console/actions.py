@@ -14,7 +14,8 @@ from enrichment_client.pb.enrichment.v1 import admin_pb2 as admin_pb
 from enrichment_client.pb.enrichment.v1 import enrichment_pb2 as pb
 from enrichment_server.api import seed
 from enrichment_server.api.convert import SOURCE
-from enrichment_server.api.http import HttpBackends, reset_document
+from enrichment_server.api.http import HttpBackends
+from enrichment_server.api.http_seed import reset_document
 from enrichment_server.api.local_call import LocalAbort, LocalContext
 from enrichment_server.credentials import Credentials
 from enrichment_server.deadline import Deadline

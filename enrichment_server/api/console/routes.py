@@ -18,7 +18,8 @@ from enrichment_server.api.console.auth import COOKIE, Session, same_secret
 from enrichment_server.api.console.guard import Guard, redirect
 from enrichment_server.api.console.sampler import Sampler
 from enrichment_server.api.console.views import ConsoleData, effective_settings
-from enrichment_server.api.http import HttpBackends, SeedEndpoints, peer
+from enrichment_server.api.http import HttpBackends, peer
+from enrichment_server.api.http_seed import SeedEndpoints
 from enrichment_server.domain import Source
 
 STATIC_DIR = Path(__file__).with_name("static")

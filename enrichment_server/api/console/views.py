@@ -9,7 +9,8 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import SecretStr
 
 from enrichment_server.api.console.sampler import Sampler
-from enrichment_server.api.http import HttpBackends, SeedEndpoints
+from enrichment_server.api.http import HttpBackends
+from enrichment_server.api.http_seed import SeedEndpoints
 from enrichment_server.config import Settings
 from enrichment_server.credentials import Credentials
 
