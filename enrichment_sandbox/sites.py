@@ -25,6 +25,7 @@ Used by the tests and by ``enrichment_sandbox.crawl_demo``; never by a real craw
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import re
 import threading
@@ -76,6 +77,7 @@ class _Site(ThreadingHTTPServer):
         self.api_key = api_key
         self.latency_s = latency_s
         self.requests: list[tuple[str, str]] = []  # (path, User-Agent)
+        self.arrivals: list[float] = []  # time.monotonic() of each request, in order
 
     def resolve(self, path: str, query: str) -> Path | None:
         """The file answering ``path?query``, if any."""
@@ -135,6 +137,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, path: str, query: str, file_path: str | None = None) -> None:
         """Log the request, check the API key (API answers only), send the file (or 404)."""
         self.server.requests.append((path, self.headers.get("User-Agent", "")))
+        self.server.arrivals.append(time.monotonic())
         time.sleep(self.server.latency_s)
         found = self.server.resolve(file_path or path, query)
         key = self.server.api_key
@@ -228,6 +231,14 @@ class FixtureSites:
         return {
             name: f"http://127.0.0.1:{site.server_address[1]}" for name, site in self.sites.items()
         }
+
+    def min_gap_s(self, site: str) -> float | None:
+        """The shortest time between two requests ``site`` received (None: fewer than two).
+
+        For reports of a crawl's pace; tests never assert it (a busy machine stretches it).
+        """
+        times = sorted(self.sites[site].arrivals)
+        return min((b - a for a, b in itertools.pairwise(times)), default=None)
 
     def requests(self, site: str) -> list[tuple[str, str]]:
         """(path, User-Agent) of every request ``site`` received."""

@@ -92,3 +92,19 @@ def test_setlistfm_page() -> None:
     (next_page,) = [item for item in out if isinstance(item, Request)]
     assert next_page.url.endswith("p=2")
     assert next_page.headers["x-api-key"] == b"k"
+
+
+@pytest.mark.parametrize(
+    ("name", "delay", "per_domain"),
+    [("1001tracklists", 3.0, 1), ("mixesdb", 4.0, 1), ("livetracklist", 1.0, 2)],
+)
+def test_html_spiders_keep_their_sites_pace(name: str, delay: float, per_domain: int) -> None:
+    """1001tracklists 3 s one at a time, MixesDB 4 s (its crawl delay), never randomised below."""
+    spider_cls = _loader().load(name)
+    project = {k: getattr(project_settings, k) for k in dir(project_settings) if k.isupper()}
+    settings = get_crawler(spider_cls, project).settings
+    assert settings.getfloat("DOWNLOAD_DELAY") == delay
+    assert settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") == per_domain
+    if per_domain == 1:
+        assert settings.getbool("RANDOMIZE_DOWNLOAD_DELAY") is False
+    assert settings.getbool("ROBOTSTXT_OBEY") is True
