@@ -16,6 +16,12 @@ from enrichment_sandbox.controls import FaultRule
 from tests.browser.conftest import TOKEN, Console, sign_in
 
 ENRICH = {"artist_name": "deadmau5", "track_title": "Strobe", "track_id": "strobe-1"}
+SAMPLE = (
+    ("deadmau5", "Strobe"),
+    ("Röyksopp", "Eple"),
+    ("Eric Prydz", "Opus"),
+    ("Daft Punk", "One More Time"),
+)
 LIVE_TIMEOUT_MS = 20_000  # the page polls every 2 s; generous for a busy machine
 
 
@@ -36,7 +42,8 @@ def breaker_states(console: Console) -> dict[str, str]:
 
 async def test_sign_in_shows_the_overview(page: Page, console: Console) -> None:
     """The token signs in; the overview shows readiness, every source and the chart."""
-    await post_json(console, "/enrich", ENRICH)
+    for artist, title in (*SAMPLE, ("Unknown Artist", "Strobe")):
+        await post_json(console, "/enrich", {"artist_name": artist, "track_title": title})
     await sign_in(page, console)
     await expect(page.locator("h1")).to_have_text("Overview")
     await expect(page.locator('[data-bind="health.status"]')).to_have_text("healthy")

@@ -59,6 +59,7 @@ def _source_rows(overview: dict[str, Any], session: Session) -> list[list[str]]:
                 bind("errors", number(info["errors"], 0)),
                 bind("latency_ms", number(info["latency_ms"])),
                 bind("wait_ms", number(info["wait_ms"])),
+                bind("lanes", esc(info["lanes"])),
             ]
         )
     return rows
@@ -91,6 +92,7 @@ def overview(data: dict[str, Any], session: Session) -> str:
             "errors",
             "mean latency ms",
             "mean limiter wait ms",
+            "quota lanes (last 10 min)",
         ],
         _source_rows(data, session),
         id="sources",

@@ -36,6 +36,7 @@ class Snapshot:
     latency_sum: dict[str, float] = field(default_factory=dict)
     wait_sum: dict[str, float] = field(default_factory=dict)
     wait_count: dict[str, float] = field(default_factory=dict)
+    lanes: dict[tuple[str, str, str], float] = field(default_factory=dict)
 
 
 Keep = Callable[[dict[str, str]], bool]
@@ -56,6 +57,7 @@ def take(metrics: Metrics, now: float) -> Snapshot:
     latency = next(iter(metrics.api_seconds.collect()))
     waits = next(iter(metrics.limiter_seconds.collect()))
     tasks = next(iter(metrics.tasks.collect()))
+    lanes = next(iter(metrics.lane_outcomes.collect()))
     every: Keep = lambda labels: True  # noqa: E731
     return Snapshot(
         at=now,
@@ -65,6 +67,11 @@ def take(metrics: Metrics, now: float) -> Snapshot:
         latency_sum=_by_source(latency, "_sum", every),
         wait_sum=_by_source(waits, "_sum", every),
         wait_count=_by_source(waits, "_count", every),
+        lanes={
+            (x.labels["source"], x.labels["lane"], x.labels["outcome"]): x.value
+            for x in lanes.samples
+            if x.name.endswith("_total")
+        },
     )
 
 
@@ -100,21 +107,44 @@ class Sampler:
         and the throughput series (enrichments per second between snapshots)."""
         last = take(self._metrics, self._clock())
         first = self.history[0] if self.history else last
-        sources: dict[str, dict[str, float]] = {}
-        for source in last.calls.keys() | last.wait_count.keys():
-            calls = last.calls.get(source, 0.0) - first.calls.get(source, 0.0)
-            waits = last.wait_count.get(source, 0.0) - first.wait_count.get(source, 0.0)
-            latency = last.latency_sum.get(source, 0.0) - first.latency_sum.get(source, 0.0)
-            waited = last.wait_sum.get(source, 0.0) - first.wait_sum.get(source, 0.0)
-            sources[source] = {
-                "calls": calls,
-                "errors": last.errors.get(source, 0.0) - first.errors.get(source, 0.0),
-                "latency_ms": round(1000 * latency / calls, 1) if calls else 0.0,
-                "wait_ms": round(1000 * waited / waits, 1) if waits else 0.0,
-            }
+        sources = {
+            source: _source_window(first, last, source)
+            for source in last.calls.keys() | last.wait_count.keys()
+        }
         points = [*self.history, last]
         series = [
             {"at": b.at, "per_s": round((b.tasks - a.tasks) / max(b.at - a.at, 1e-6), 3)}
             for a, b in itertools.pairwise(points)
         ]
         return {"since": first.at, "sources": sources, "throughput": series}
+
+
+def _lanes(first: Snapshot, last: Snapshot, source: str) -> str:
+    """Rate-limit slots per priority lane over the window: "bulk 12 granted, 3 refused"."""
+    counts: dict[str, dict[str, float]] = {}
+    for (name, lane, outcome), total in last.lanes.items():
+        if name == source:
+            moved = total - first.lanes.get((name, lane, outcome), 0.0)
+            counts.setdefault(lane, {})[outcome] = moved
+    parts = []
+    for lane, outcomes in sorted(counts.items()):
+        granted, refused = outcomes.get("granted", 0.0), outcomes.get("refused", 0.0)
+        if granted or refused:
+            text = f"{lane} {granted:.0f} granted"
+            parts.append(text + (f", {refused:.0f} refused" if refused else ""))
+    return "; ".join(parts) or "idle"
+
+
+def _source_window(first: Snapshot, last: Snapshot, source: str) -> dict[str, Any]:
+    """One source's calls, errors, mean latency and limiter wait (ms), lanes, in the window."""
+    calls = last.calls.get(source, 0.0) - first.calls.get(source, 0.0)
+    waits = last.wait_count.get(source, 0.0) - first.wait_count.get(source, 0.0)
+    latency = last.latency_sum.get(source, 0.0) - first.latency_sum.get(source, 0.0)
+    waited = last.wait_sum.get(source, 0.0) - first.wait_sum.get(source, 0.0)
+    return {
+        "calls": calls,
+        "errors": last.errors.get(source, 0.0) - first.errors.get(source, 0.0),
+        "latency_ms": round(1000 * latency / calls, 1) if calls else 0.0,
+        "wait_ms": round(1000 * waited / waits, 1) if waits else 0.0,
+        "lanes": _lanes(first, last, source),
+    }

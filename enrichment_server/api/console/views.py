@@ -70,6 +70,7 @@ class ConsoleData:
                 "errors": recent.get("errors", 0.0),
                 "latency_ms": recent.get("latency_ms", 0.0),
                 "wait_ms": recent.get("wait_ms", 0.0),
+                "lanes": recent.get("lanes", "idle"),
             }
         minutes = max(0.0, time.time() - window["since"]) / 60
         return {

@@ -99,6 +99,7 @@
       bind(source + ".errors", fixed(info.errors, 0));
       bind(source + ".latency_ms", fixed(info.latency_ms, 1));
       bind(source + ".wait_ms", fixed(info.wait_ms, 1));
+      bind(source + ".lanes", info.lanes);
     });
     draw(data.throughput);
     canvas.dataset.updated = String(Date.now());
