@@ -50,6 +50,9 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapers.blocking.BlockedPageMiddleware": 580,
 }
 
+# `scrapy check` runs callbacks on our fixture pages (@fixture), never on the live sites.
+SPIDER_CONTRACTS = {"scrapers.contracts.FixtureContract": 10}
+
 # Every spider: enrich (thin client of the service), then persist.
 ITEM_PIPELINES = {
     "scrapers.pipelines.enrichment.APIEnrichmentPipeline": 300,

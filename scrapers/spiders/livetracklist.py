@@ -73,7 +73,11 @@ class LiveTracklistSpider(TracklistSpider):
             yield self.page(url, self.parse_artist, "artist", cb_kwargs={"page": page + 1})
 
     def parse_tracklist(self, response: Response) -> Iterator[Any]:
-        """A tracklist page: the setlist, its tracks and links."""
+        """A tracklist page: the setlist, its tracks and links.
+
+        @fixture livetracklist/eric-prydz-holo-alexandra-palace-london-2019-07-13.html
+        @returns items 13 13
+        """
         rows = response.css("#TheList > li")
         cues = row_cues(" ".join(response.css("style::text").getall()))
         date = response.css("time::attr(datetime)").get() or ""
