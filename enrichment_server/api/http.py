@@ -115,6 +115,8 @@ def observe(backends: HttpBackends) -> Any:
             response = await _answer(request, handler)
             status = response.status
             response.headers.update(SECURITY_HEADERS)
+            if route.startswith("/console") and not route.startswith("/console/static"):
+                response.headers["Cache-Control"] = "no-store"  # nothing kept after sign-out
             return response
         finally:
             trace_id = current_trace_id()

@@ -86,12 +86,23 @@ async def browser() -> AsyncIterator[Browser]:
 
 @pytest.fixture
 async def page(browser: Browser) -> AsyncIterator[Page]:
-    """A fresh browser context (no cookies) and page."""
+    """A fresh browser context (no cookies) and page; fails on a script error or a
+    Content-Security-Policy violation."""
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(
+        "console",
+        lambda message: (
+            errors.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     try:
-        yield await context.new_page()
+        yield page
     finally:
         await context.close()
+    assert errors == [], errors  # no script error and no CSP violation on any page
 
 
 async def sign_in(page: Page, console: Console, token: str = TOKEN) -> None:

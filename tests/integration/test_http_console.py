@@ -48,6 +48,7 @@ async def test_sign_in_sets_a_strict_httponly_cookie_and_a_csp(sandbox: Sandbox)
             cookie = response.headers["Set-Cookie"]
         async with session.get(f"http://127.0.0.1:{app.http_port}/console/") as page:
             policy = page.headers["Content-Security-Policy"]
+            caching = page.headers["Cache-Control"]
             body = await page.text()
     assert cookie.startswith(f"{COOKIE}=")
     assert "HttpOnly" in cookie
@@ -56,6 +57,7 @@ async def test_sign_in_sets_a_strict_httponly_cookie_and_a_csp(sandbox: Sandbox)
     assert "Secure" not in cookie  # plaintext here; under TLS it is Secure
     assert "default-src 'self'" in policy
     assert "unsafe-inline" not in policy
+    assert caching == "no-store"  # the back button shows nothing after sign-out
     assert '<script src="/console/static/console.js"' in body
     assert TOKEN not in body
 
