@@ -51,6 +51,8 @@ class ErrorKind(enum.StrEnum):
     CIRCUIT_OPEN = "circuit_open"
     REJECTED = "rejected"
     LOCAL_RATE_LIMIT = "local_rate_limit"
+    #: The artist or title is a placeholder ("ID", "Unknown", "?"): nobody was asked.
+    NOT_A_TRACK = "not_a_track"
 
     @property
     def ours(self) -> bool:
@@ -104,9 +106,10 @@ class TrackMetadata:
 
 @dataclass(frozen=True, slots=True)
 class SourceFailure:
-    """One source's failure as reported to the caller."""
+    """One source's failure as reported to the caller (``source`` None: the request
+    itself, before any source was asked)."""
 
-    source: Source
+    source: Source | None
     kind: ErrorKind
     message: str
     retriable: bool

@@ -35,6 +35,7 @@ ERROR_CODE = {
     ErrorKind.CIRCUIT_OPEN: pb.ERROR_CODE_CIRCUIT_OPEN,
     ErrorKind.REJECTED: pb.ERROR_CODE_REJECTED,
     ErrorKind.LOCAL_RATE_LIMIT: pb.ERROR_CODE_LOCAL_RATE_LIMIT,
+    ErrorKind.NOT_A_TRACK: pb.ERROR_CODE_NOT_A_TRACK,
 }
 #: Domain fields copied as they are onto TrackMetadata (``major`` becomes ``mode``).
 _PLAIN_FIELDS = tuple(f.name for f in dataclasses.fields(TrackMetadata) if f.name != "major")
@@ -85,7 +86,7 @@ def response_message(result: EnrichmentResult) -> pb.EnrichResponse:
     errors = []
     for failure in result.errors:
         error = pb.SourceError(
-            source=SOURCE[failure.source],
+            source=SOURCE[failure.source] if failure.source else pb.SOURCE_UNSPECIFIED,
             code=ERROR_CODE[failure.kind],
             message=failure.message,
             retriable=failure.retriable,

@@ -47,6 +47,7 @@ from enrichment_server.enrichment.merge import (
     decide_status,
     merge,
 )
+from enrichment_server.enrichment.placeholders import placeholder_answer, placeholder_field
 from enrichment_server.enrichment.results import ResultCache, result_key
 from enrichment_server.errors import UpstreamError
 from enrichment_server.resilience.pipeline import CallContext
@@ -124,6 +125,12 @@ class _Run:
             self.failures.setdefault(source, failure)
 
 
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """Mark a finished future's exception as retrieved (it is handled where awaited)."""
+    if not future.cancelled():
+        future.exception()
+
+
 class Waterfall:
     """Enriches one track from every configured source."""
 
@@ -171,6 +178,9 @@ class Waterfall:
 
     async def enrich(self, request: EnrichmentRequest, deadline: Deadline) -> EnrichmentResult:
         """Ask every source, merge what they found, and decide the status."""
+        placeholder = placeholder_field(request)
+        if placeholder is not None:
+            return placeholder_answer(request, placeholder)
         started = self._clock()
         query = normalise(request.artist, request.title)
         key = result_key(request, query)
@@ -190,6 +200,11 @@ class Waterfall:
         run = _Run(request, query, CallContext(deadline, priority=request.priority))
         run.ctx.force_refresh = request.force_refresh
         stages = asyncio.gather(self._lastfm(run), self._getsongbpm(run), self._identify(run))
+        # A cancelled gather ends with CancelledError set as its exception, and wait_for
+        # (3.11) cancels it without reading it: asyncio then logs "_GatheringFuture
+        # exception was never retrieved" at error level for a normal cut-off or cancel
+        # (issue 12 item 18). Reading it here marks it retrieved.
+        stages.add_done_callback(_retrieve)
         try:
             # Each call respects the deadline, but timers fire late on a loaded loop: the
             # whole waterfall is cut off at the deadline too, keeping what it found.

@@ -78,7 +78,9 @@ class Attempt:
             refused={
                 failure.source.value: failure.credential
                 for failure in result.errors
-                if failure.kind is ErrorKind.UNAUTHENTICATED and failure.credential
+                if failure.kind is ErrorKind.UNAUTHENTICATED
+                and failure.credential
+                and failure.source is not None
             },
         )
 

@@ -88,7 +88,7 @@ def found_metadata(metadata: TrackMetadata) -> dict[str, Any]:
 def failure_dict(failure: SourceFailure) -> dict[str, Any]:
     """A source failure with its full context, as stored in the ``errors`` columns."""
     return {
-        "source": failure.source.value,
+        "source": failure.source.value if failure.source is not None else None,
         "kind": failure.kind.value,
         "message": failure.message,
         "retriable": failure.retriable,

@@ -178,6 +178,11 @@ class _ErrorCodeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorCode.V
     deadline; the upstream was not called. Retriable, and not an upstream failure: a
     retry queue should reschedule it without counting an attempt.
     """
+    ERROR_CODE_NOT_A_TRACK: _ErrorCode.ValueType  # 10
+    """The artist or title is only a placeholder for an unidentified track ("ID - ID",
+    "Artist - ID", "Unknown - ?"): the answer is NOT_FOUND and no source was asked
+    (source is SOURCE_UNSPECIFIED). Not retriable: the same row never becomes a track.
+    """
 
 class ErrorCode(_ErrorCode, metaclass=_ErrorCodeEnumTypeWrapper):
     """ErrorCode classifies a source failure."""
@@ -204,6 +209,11 @@ ERROR_CODE_LOCAL_RATE_LIMIT: ErrorCode.ValueType  # 9
 """The service's own rate limiter had no slot for this request's priority before its
 deadline; the upstream was not called. Retriable, and not an upstream failure: a
 retry queue should reschedule it without counting an attempt.
+"""
+ERROR_CODE_NOT_A_TRACK: ErrorCode.ValueType  # 10
+"""The artist or title is only a placeholder for an unidentified track ("ID - ID",
+"Artist - ID", "Unknown - ?"): the answer is NOT_FOUND and no source was asked
+(source is SOURCE_UNSPECIFIED). Not retriable: the same row never becomes a track.
 """
 Global___ErrorCode: _TypeAlias = ErrorCode  # noqa: Y015
 
