@@ -13,7 +13,7 @@ from matplotlib.axes import Axes
 
 ORDER = (
     "echo", "hot", "hot_no_record", "batch_stream", "batch_unary", "hot_warmup", "cold", "zipf",
-    "naive",
+    "naive", "trickle_idle", "backlog",
 )  # fmt: skip
 COLOURS = {"echo": "tab:gray", "naive": "tab:red"}
 

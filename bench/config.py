@@ -37,6 +37,12 @@ class BenchConfig:
     zipf_distinct: int = 800
     zipf_exponent: float = 1.0
     naive_s: float = 15.0
+    backlog_tracks: int = 300
+    """Tracks saved unenriched that the workers drain in the backlog workload."""
+    trickle_per_s: float = 2.0
+    """New interactive tracks per second during (and before) the drain."""
+    trickle_tracks: int = 50
+    """Interactive tracks of each trickle (idle baseline, during the drain)."""
     seed: int = 9
     profile: bool = True
     diagnose: bool = True
@@ -48,7 +54,8 @@ class BenchConfig:
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         for name in ("echo_s", "hot_s", "naive_s"):
             values[name] = max(0.5, values[name] * factor)
-        for name in ("hot_tracks", "batch_requests", "zipf_requests", "zipf_distinct"):
+        sizes = ("hot_tracks", "batch_requests", "zipf_requests", "zipf_distinct")
+        for name in (*sizes, "backlog_tracks", "trickle_tracks"):
             values[name] = max(4, int(values[name] * factor))
         return BenchConfig(**values)
 

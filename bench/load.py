@@ -30,6 +30,10 @@ class LoadResult:
     source_errors: Counter[str] = field(default_factory=Counter)
     cached: int = 0
     response_bytes: int = 0
+    found: int = 0
+    """Answers that identified the track (COMPLETED or PARTIAL)."""
+    labelled: int = 0
+    """Found answers that carry a record label (the label coverage's numerator)."""
 
     def record(self, response: pb.EnrichResponse, latency_s: float) -> None:
         """Count one answer."""
@@ -37,6 +41,9 @@ class LoadResult:
         status = pb.EnrichmentStatus.Name(response.status).removeprefix("ENRICHMENT_STATUS_")
         self.statuses[status] += 1
         self.cached += response.cached
+        if response.status in (pb.ENRICHMENT_STATUS_COMPLETED, pb.ENRICHMENT_STATUS_PARTIAL):
+            self.found += 1
+            self.labelled += response.metadata.HasField("label")
         for error in response.errors:
             source = pb.Source.Name(error.source).removeprefix("SOURCE_").lower()
             code = pb.ErrorCode.Name(error.code).removeprefix("ERROR_CODE_").lower()
@@ -49,7 +56,7 @@ class LoadResult:
         return len(self.latencies_s)
 
 
-class _Clock:
+class LoadClock:
     """Wall time and this process's CPU time, from construction."""
 
     def __init__(self) -> None:
@@ -70,7 +77,7 @@ async def run_unary(
     duration_s: float | None = None,
 ) -> LoadResult:
     """``Enrich`` each request once (or cycle for ``duration_s``) with ``concurrency`` callers."""
-    result, clock = LoadResult(), _Clock()
+    result, clock = LoadResult(), LoadClock()
     counter = iter(range(1 << 62))
     until = time.perf_counter() + duration_s if duration_s is not None else None
 
@@ -96,7 +103,7 @@ async def run_batch(
     client: EnrichmentClient, requests: Sequence[pb.EnrichRequest], timeout_s: float = 600
 ) -> LoadResult:
     """Every request over one ``EnrichBatch`` stream."""
-    result, clock = LoadResult(), _Clock()
+    result, clock = LoadResult(), LoadClock()
     sent: dict[int, float] = {}
 
     async def messages() -> AsyncIterator[pb.EnrichRequest]:

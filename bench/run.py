@@ -3,7 +3,8 @@
 Order: the service with a warmed track set (hot unary, a py-spy profile, EnrichBatch vs
 unary), the echo ceiling (answering with a response captured from the service), a fresh
 service for the cold workload (the Zipf workload's distinct tracks, each once), a fresh
-service for the Zipf workload, and the naive enricher on the same Zipf requests.
+service for the Zipf workload, the naive enricher on the same Zipf requests, and a fresh
+service draining a backlog under an interactive trickle (``backlog.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 import aiohttp
 
 from bench import profile
+from bench.backlog import run_backlog
 from bench.config import BenchConfig
 from bench.load import run_batch, run_unary
 from bench.measure import Measurement, Probe, measure
@@ -165,6 +167,7 @@ async def _phases(
     measurements.append(
         await _fresh_phase("naive", "bench.naive", probe, env, workdir, zipf, c, config.naive_s)
     )
+    measurements += await run_backlog(config, probe, env, workdir)
     return measurements, profiles
 
 

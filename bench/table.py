@@ -51,6 +51,14 @@ def render(report: dict[str, Any]) -> str:
         lines.append(_row([fmt(row.get(key)) for _, key, _, fmt in COLUMNS]))
     lines += ["", "ratios (same run):"]
     lines += [f"  {k:<42} {v:>9.3f}" for k, v in report["ratios"].items()]
+    lines += ["", "quota (MusicBrainz calls needed / rate, against the time taken):"]
+    lines += [f"  {k:<42} {v:>9.3f}" for k, v in report["quota"].items()]
+    backlog = report["workloads"]["backlog"]
+    lines.append(
+        f"  backlog: {backlog['backlog_tracks']} tracks drained={backlog['drained']} in "
+        f"{backlog['drain_s']} s; extra attempts {backlog['extra_attempts']}, parked "
+        f"{backlog['parked']}, dead letters left {backlog['dead_letters_left']}"
+    )
     lines += ["", "targets:"]
     for name, t in report["targets"].items():
         verdict = "MET" if t["met"] else "MISSED"

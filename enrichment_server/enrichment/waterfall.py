@@ -17,6 +17,7 @@ what the others found.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -70,6 +71,9 @@ from enrichment_server.telemetry.hooks import Hooks, NullHooks
 log = structlog.get_logger(__name__)
 #: Share of the remaining deadline MusicBrainz waits for Spotify's ISRC before searching.
 SPOTIFY_PATIENCE = 0.4
+#: Share of the remaining deadline MusicBrainz waits for Deezer's label before it spends
+#: a scarce call (1 request/s) on its own release lookup for one.
+LABEL_PATIENCE = 0.3
 
 
 @dataclass(slots=True)
@@ -95,6 +99,7 @@ class _Run:
     failures: dict[Source, SourceFailure] = field(default_factory=dict)
     finished: set[Source] = field(default_factory=set)
     identity: Identity = field(default_factory=Identity)
+    deezer_done: asyncio.Event = field(default_factory=asyncio.Event)
 
     def found(self, source: Source, values: Findings) -> None:
         self.findings.setdefault(source, {}).update(values)
@@ -310,12 +315,22 @@ class Waterfall:
             run.identity.offer(recording.artist_credit_text, recording.title)
             run.found(Source.MUSICBRAINZ, musicbrainz_findings(recording, confidence, isrc))
             release = pick_release(recording)
-            if release is not None:
+            if release is not None and not await self._label_known(run):
                 detail = await client.release(run.ctx, release.id)
                 if detail is not None and detail.label_info and detail.label_info[0].label:
                     run.found(Source.MUSICBRAINZ, {"label": detail.label_info[0].label.name})
 
         await run.guarded(Source.MUSICBRAINZ, stage())
+
+    async def _label_known(self, run: _Run) -> bool:
+        """Whether Deezer's album already gave the label (next after MusicBrainz in the
+        label's precedence): then MusicBrainz's release lookup would spend a scarce call
+        (1 request/s) for nothing (README, "MusicBrainz economy"). Waits for Deezer at
+        most a share of the time left."""
+        patience = run.ctx.deadline.remaining() * LABEL_PATIENCE
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(run.deezer_done.wait(), patience)
+        return bool(run.findings.get(Source.DEEZER, {}).get("label"))
 
     async def _identify_musicbrainz(
         self, client: MusicBrainzClient, run: _Run, isrc: str | None
@@ -336,6 +351,7 @@ class Waterfall:
         """Deezer by ISRC when known, else a scored search; then its album (label, genres)."""
         client = self._sources.deezer
         if client is None:
+            run.deezer_done.set()
             return
 
         async def stage() -> None:
@@ -355,7 +371,10 @@ class Waterfall:
             album = await client.album(run.ctx, track.album.id) if track.album else None
             run.found(Source.DEEZER, deezer_findings(track, album, confidence))
 
-        await run.guarded(Source.DEEZER, stage())
+        try:
+            await run.guarded(Source.DEEZER, stage())
+        finally:
+            run.deezer_done.set()
 
     async def _getsongbpm(self, run: _Run) -> None:
         """GetSongBPM searches by title only: its hits must pass the matcher on the artist.

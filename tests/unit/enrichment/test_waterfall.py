@@ -268,8 +268,10 @@ async def test_nothing_found_anywhere_is_not_found() -> None:
 
 
 async def test_fields_follow_precedence_not_arrival_order() -> None:
-    """Label: MusicBrainz's beats Deezer's, Deezer's beats Spotify's, whoever answers last."""
+    """Label: MusicBrainz's beats Spotify's, whoever answers last; Deezer's beats Spotify's
+    (and then MusicBrainz is not asked for one)."""
     rig = Rig()
+    rig.deezer.album_detail = DEEZER_ALBUM.model_copy(update={"label": None})
     rig.musicbrainz.release_detail = MB_RELEASE
     rig.musicbrainz.delays["release"] = 1.0
     result = await rig.waterfall().enrich(request(), deadline(10))
@@ -278,6 +280,23 @@ async def test_fields_follow_precedence_not_arrival_order() -> None:
     rig.deezer.delays["album"] = 1.0
     result = await rig.waterfall().enrich(request(), deadline(10))
     assert (result.metadata.label, result.provenance["label"]) == ("mau5trap", Source.DEEZER)
+
+
+async def test_musicbrainz_spends_no_call_on_a_label_deezer_gave() -> None:
+    """MusicBrainz economy: with Deezer's album label known (even late), the release lookup
+    is skipped; without one, MusicBrainz is asked for it."""
+    rig = Rig()
+    rig.musicbrainz.release_detail = MB_RELEASE
+    rig.deezer.delays["album"] = 1.0  # arrives after MusicBrainz identified the recording
+    result = await rig.waterfall().enrich(request(), deadline(10))
+    assert rig.musicbrainz.called("release") == []
+    assert (result.metadata.label, result.provenance["label"]) == ("mau5trap", Source.DEEZER)
+    rig = Rig()
+    rig.deezer.album_detail = None
+    rig.musicbrainz.release_detail = MB_RELEASE
+    result = await rig.waterfall().enrich(request(), deadline(10))
+    assert len(rig.musicbrainz.called("release")) == 1
+    assert result.metadata.label == "Ultra"
 
 
 async def test_precedence_is_configurable() -> None:
