@@ -290,8 +290,9 @@ class App:
         if not settings.workers_enabled:
             return
         worker_id = f"{socket.gethostname()}:{self.port}"
+        write = self._recorder.record if self._recorder is not None else None
         dlq, scheduler = build_workers(
-            settings, store, waterfall.enrich, shared, worker_id, self._backoff()
+            settings, store, waterfall.enrich, shared, worker_id, self._backoff(), write
         )
         loops = ((dlq, settings.dlq_interval_s), (scheduler, settings.scheduler_interval_s))
         for worker, interval in loops:

@@ -31,7 +31,7 @@ from enrichment_server.domain import EnrichmentRequest, EnrichmentResult, Priori
 from enrichment_server.store.repository import BackoffFn, Store
 from enrichment_server.workers.pace import QuotaPace
 
-__all__ = ["Blocked", "ClaimingWorker", "DeadLetterWorker", "Enrich", "utcnow"]
+__all__ = ["Blocked", "ClaimingWorker", "DeadLetterWorker", "Enrich", "WriteResult", "utcnow"]
 
 log = structlog.get_logger(__name__)
 
@@ -40,6 +40,8 @@ Now = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
 #: Sources background work must not call now -> seconds until it may (open breakers).
 Blocked = Callable[[], Mapping[str, float]]
+#: Writes one result (the service's result writer: its own thread and connection).
+WriteResult = Callable[[EnrichmentRequest, EnrichmentResult], Awaitable[None]]
 
 #: Slack past the per-item deadline before an enrich that ignores it is abandoned.
 HANG_GRACE_S = 1.0
@@ -69,6 +71,7 @@ class ClaimingWorker(abc.ABC):
         hang_grace_s: float = HANG_GRACE_S,
         pace: QuotaPace | None = None,
         blocked: Blocked | None = None,
+        write: WriteResult | None = None,
     ) -> None:
         """Check that a lease outlives the items it covers, then keep the settings."""
         if batch_size < 1 or max_attempts < 1:
@@ -84,6 +87,9 @@ class ClaimingWorker(abc.ABC):
         self.now, self.sleep, self.hang_grace_s = now, sleep, hang_grace_s
         self.pace = pace or QuotaPace(None, per_item_deadline_s, batch_size)
         self.blocked: Blocked = blocked or dict
+        # Through the service's result writer, background writes queue behind (not fight
+        # over SQLite's lock with) the live callers' writes, off the RPC event loop.
+        self.write: WriteResult = write or self._record
 
     @abc.abstractmethod
     async def claim(self, limit: int) -> list[EnrichmentRequest]:
@@ -120,15 +126,15 @@ class ClaimingWorker(abc.ABC):
             await self._record_crash(request, f"{type(exc).__name__}: {exc}")
             return
         try:
-            await self.store.record(
-                request,
-                result,
-                now=self.now(),
-                max_attempts=self.max_attempts,
-                backoff=self.backoff,
-            )
+            await self.write(request, result)
         except Exception:  # database trouble: the lease expires and the item comes back
             bound.exception("recording a background enrichment failed")
+
+    async def _record(self, request: EnrichmentRequest, result: EnrichmentResult) -> None:
+        """Write one result through the worker's own store (no result writer given)."""
+        await self.store.record(
+            request, result, now=self.now(), max_attempts=self.max_attempts, backoff=self.backoff
+        )
 
     async def _record_crash(self, request: EnrichmentRequest, message: str) -> None:
         """Count a crashed attempt so it backs off (and parks) like any failure."""
@@ -149,7 +155,7 @@ class ClaimingWorker(abc.ABC):
         running: set[asyncio.Task[None]] = set()
         try:
             while not stop.is_set():
-                await self.pace.wait_free(stop)
+                await self.pace.wait_free(stop, min(self.batch_size, self.pace.chunk))
                 room = self._room()
                 if stop.is_set() or not room:
                     continue

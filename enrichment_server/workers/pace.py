@@ -69,9 +69,17 @@ class QuotaPace:
         self.in_flight -= 1
         self._freed.set()
 
-    async def wait_free(self, stop: asyncio.Event) -> None:
-        """Return once a place is free (at once if one is) or ``stop`` is set."""
-        while not self.free() and not stop.is_set():
+    @property
+    def chunk(self) -> int:
+        """Places a worker waits for before claiming again: a quarter of the capacity.
+        Claiming one track per finished track would make a database write per track
+        beside the results' own (on SQLite, a second writer fighting for the one lock)."""
+        return max(1, self.capacity // 4)
+
+    async def wait_free(self, stop: asyncio.Event, places: int = 1) -> None:
+        """Return once ``places`` are free (at once if they are) or ``stop`` is set."""
+        places = min(places, self.capacity)
+        while self.free() < places and not stop.is_set():
             self._freed.clear()
             stopped = asyncio.ensure_future(stop.wait())
             freed = asyncio.ensure_future(self._freed.wait())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enrichment_server.config import Settings
 from enrichment_server.store import Backoff, Store
 from enrichment_server.wiring import Shared
-from enrichment_server.workers.dlq import DeadLetterWorker, Enrich
+from enrichment_server.workers.dlq import DeadLetterWorker, Enrich, WriteResult
 from enrichment_server.workers.pace import QuotaPace, tracks_per_s
 from enrichment_server.workers.scheduler import Scheduler
 
@@ -26,6 +26,7 @@ def build_workers(
     shared: Shared,
     worker_id: str,
     backoff: Backoff,
+    write: WriteResult | None = None,
 ) -> tuple[DeadLetterWorker, Scheduler]:
     """The DLQ replayer and the scheduler, sharing one quota pace (``pace.QuotaPace``)."""
     deadline_s = settings.default_deadline_s
@@ -42,6 +43,7 @@ def build_workers(
         backoff=backoff,
         pace=pace,
         blocked=shared.registry.background_blocked,
+        write=write,
     )
     scheduler = Scheduler(
         store,
@@ -54,5 +56,6 @@ def build_workers(
         backoff=backoff,
         pace=pace,
         blocked=shared.registry.background_blocked,
+        write=write,
     )
     return dlq, scheduler

@@ -44,3 +44,19 @@ async def test_wait_free_returns_when_a_place_frees_or_on_stop() -> None:
     stop.set()
     await stopped
     assert pace.free() == 0
+
+
+async def test_a_worker_can_wait_for_a_chunk_of_places() -> None:
+    """Waiting for 3 places returns only after the third release (claims come in chunks)."""
+    pace = QuotaPace(None, 10.0, 12)
+    assert pace.chunk == 3
+    stop = asyncio.Event()
+    for _ in range(12):
+        pace.take()
+    waiter = asyncio.create_task(pace.wait_free(stop, pace.chunk))
+    for released in range(1, 4):
+        await asyncio.sleep(0)
+        assert waiter.done() is (released > 3)
+        pace.release()
+    await waiter
+    assert pace.free() == 3
