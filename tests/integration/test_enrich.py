@@ -41,7 +41,9 @@ async def test_known_track_is_completed_with_ids_key_and_tags(stack: Stack) -> N
         pb.SOURCE_SPOTIFY,
         pb.SOURCE_MUSICBRAINZ,
         pb.SOURCE_LASTFM,
+        pb.SOURCE_DEEZER,  # the label: MusicBrainz spends no call on one Deezer gave
     }
+    assert response.provenance["label"] == pb.SOURCE_DEEZER
     assert response.provenance["spotify_id"] == pb.SOURCE_SPOTIFY
     assert response.provenance["musicbrainz_id"] == pb.SOURCE_MUSICBRAINZ
     assert response.provenance["genres"] == pb.SOURCE_LASTFM
