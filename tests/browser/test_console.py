@@ -222,3 +222,33 @@ async def test_why_this_match_shows_every_candidate_and_the_threshold(
     await page.fill("#why-form input[name=title]", "Strobe")
     await page.click("#why-form button")
     await expect(spotify.locator(".verdict")).to_contain_text("none taken")
+
+
+async def test_dead_letters_filter_page_and_replay_all_parked(page: Page, console: Console) -> None:
+    """Filter by source, one entry per page with a working "Next page", then "Replay all
+    parked" makes every parked entry due (the second track met open breakers, our own
+    refusal: it is due, not parked)."""
+    for upstream in console.sandbox.upstreams().values():
+        upstream.controls.faults.add(FaultRule(kind="status", status=503))
+    for n in range(2):
+        await post_json(console, "/enrich", {**ENRICH, "track_id": f"parked-{n}"})
+    await sign_in(page, console)
+    await page.goto(console.base + "/console/dead-letters")
+    await page.select_option("#filter select[name=source]", "deezer")
+    await page.fill("#filter input[name=page_size]", "1")
+    await page.click("#filter button")
+    rows = page.locator("#dead-letters tbody tr")
+    await expect(rows).to_have_count(1)
+    await expect(rows).to_contain_text("parked-0")
+    await page.click("#next-page")
+    await expect(rows).to_have_count(1)
+    await expect(rows).to_contain_text("parked-1")
+    await expect(page.locator("#next-page")).to_have_count(0)
+    assert console.app.store is not None
+    before = await console.app.store.stats()
+    await page.click("button:has-text('Replay all parked')")
+    replayed = f"{before.dead_letters_parked} dead letter(s) replayed"
+    await expect(page.locator("#flash")).to_contain_text(replayed)
+    stats = await console.app.store.stats()
+    assert before.dead_letters_parked >= 1
+    assert (stats.dead_letters_due, stats.dead_letters_parked) == (2, 0)

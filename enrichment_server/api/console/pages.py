@@ -151,7 +151,9 @@ def dead_letters(
         '<form method="get" action="/console/dead-letters" id="filter">'
         f'<label>source <select name="source">{option("source", sources)}</select></label> '
         f'<label>state <select name="state">{option("state", ["due", "parked"])}</select>'
-        '</label> <button type="submit">Filter</button></form>'
+        f'</label> <label>per page <input name="page_size" size="3" '
+        f'value="{esc(filters.get("page_size", ""))}"></label> '
+        '<button type="submit">Filter</button></form>'
     )
     rows = [
         [

@@ -24,6 +24,7 @@ from enrichment_server.domain import Source
 
 STATIC_DIR = Path(__file__).with_name("static")
 PAGE_SIZE = 25
+MAX_PAGE_SIZE = 200
 
 
 class Console:
@@ -166,20 +167,20 @@ class Console:
     # --- dead letters -------------------------------------------------------------------
 
     async def dead_letters(self, request: web.Request, session: Session) -> web.StreamResponse:
-        """Filtered, paged dead letters."""
-        source = request.query.get("source", "")
-        state = request.query.get("state", "")
+        """Filtered, paged dead letters (``page_size`` 1-200, default 25)."""
+        query = request.query
         filters = {
-            "source": source if source in set(Source) else "",
-            "state": state if state in ("due", "parked") else "",
+            "source": query.get("source", "") if query.get("source") in set(Source) else "",
+            "state": query.get("state", "") if query.get("state") in ("due", "parked") else "",
+            "page_size": str(_page_size(query.get("page_size", ""))),
         }
         try:
             entries, token = await self._b.store.list_dead_letters(
                 filters["source"] or None,
                 None,
                 filters["state"] or None,
-                PAGE_SIZE,
-                request.query.get("page_token") or None,
+                int(filters["page_size"]),
+                query.get("page_token") or None,
             )
         except ValueError as exc:
             session.flash.append(str(exc))
@@ -287,6 +288,10 @@ class Console:
     async def test_source(self, request: web.Request, session: Session, form: Any) -> str:
         """One cheap call to the upstream with the keys in use."""
         return await self._operator(request).test_source(str(form.get("source", "")))
+
+
+def _page_size(text: str) -> int:
+    return max(1, min(MAX_PAGE_SIZE, int(text))) if text.isdigit() else PAGE_SIZE
 
 
 def _ids(form: MultiDictProxy[Any]) -> list[int]:
