@@ -15,10 +15,10 @@ URL -> file: ``/a/b`` is ``<site>/a/b``, else ``<site>/a/b.html`` / ``.json``;
 a GraphQL ``POST`` answers ``<path>/<operationName>[.<id>].json`` (``id``: the
 ``id`` variable, or ``lookup.slug`` as Mixcloud's ``cloudcastLookup`` sends). A site with
 an API key answers its JSON files (its API) with 403 without the key and 401 with a wrong
-one; the key may come as ``x-api-key`` header, ``key`` / ``client_id`` query parameter
-(YouTube, SoundCloud), OAuth bearer token or HTTP basic user (Reddit); its HTML and
-scripts stay public. ``BASE_URL_SETTINGS``
-names the setting each site's spider reads its base URL from.
+one; the key may come as ``x-api-key`` / ``X-goog-api-key`` header (setlist.fm, YouTube),
+``key`` / ``client_id`` query parameter (SoundCloud), OAuth bearer token or HTTP basic
+user (Reddit); its HTML and scripts stay public. ``BASE_URL_SETTINGS`` names the setting
+each site's spider reads its base URL from.
 Used by the tests and by ``enrichment_sandbox.crawl_demo``; never by a real crawl.
 """
 
@@ -157,7 +157,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _keys(self, query: str) -> list[str]:
         """Every place a client may put its key: header, query, bearer or basic user."""
         params = parse_qs(query)
-        given = [self.headers.get("x-api-key") or ""]
+        given = [self.headers.get("x-api-key") or "", self.headers.get("x-goog-api-key") or ""]
         given += [params.get(p, [""])[0] for p in KEY_PARAMS]
         scheme, _, credential = (self.headers.get("Authorization") or "").partition(" ")
         if scheme.lower() == "bearer":

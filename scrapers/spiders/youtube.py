@@ -1,4 +1,4 @@
-"""YouTube Data API v3 (JSON): ``https://www.googleapis.com/youtube/v3``, ``key=`` per request.
+"""YouTube Data API v3 (JSON): ``https://www.googleapis.com/youtube/v3``, an API key per request.
 
 Checked against (2026-12-03): the YouTube Data API v3 reference and quota documentation
 as issue 17 summarises it: ``search.list`` now has its own quota bucket of 100 calls a
@@ -14,7 +14,9 @@ exact reset time of the search bucket (Pacific midnight, like the unit quota).
 then returns each video (``items[].id``, ``snippet.title``, ``snippet.description``,
 ``snippet.channelTitle``, ``snippet.publishedAt``). Sets keep their tracklist in the
 description, usually as chapters ("00:00 Artist - Title"), read by
-``spiders.description``. ``YOUTUBE_API_KEY`` is required (the spider closes without one).
+``spiders.description``. ``YOUTUBE_API_KEY`` is required (the spider closes without one)
+and travels in the ``X-goog-api-key`` header (Google APIs accept it there), never in the
+URL: Scrapy logs every URL it fetches, so a ``key=`` parameter would put the key in logs.
 """
 
 from __future__ import annotations
@@ -50,20 +52,19 @@ class YouTubeSpider(TracklistSpider):
         for query in [chosen] if chosen else self.settings.getlist("YOUTUBE_QUERIES"):
             yield self._search(query, None, 1)
 
-    def _api(self, method: str, params: dict[str, Any]) -> str:
-        """An API URL with ``params`` and the key."""
-        query = urlencode({**params, "key": self.settings.get("YOUTUBE_API_KEY")})
-        return self.url(f"/youtube/v3/{method}?{query}")
+    def _api(self, method: str, params: dict[str, Any], **kwargs: Any) -> scrapy.Request:
+        """An API request: ``params`` in the URL, the key in a header (URLs are logged)."""
+        url = self.url(f"/youtube/v3/{method}?{urlencode(params)}")
+        headers = {"X-goog-api-key": str(self.settings.get("YOUTUBE_API_KEY") or "")}
+        return scrapy.Request(url, headers=headers, **kwargs)
 
     def _search(self, query: str, token: str | None, page: int) -> scrapy.Request:
         """One search result page."""
         params = {"part": "snippet", "type": "video", "maxResults": 50, "q": query}
         if token:
             params["pageToken"] = token
-        return scrapy.Request(
-            self._api("search", params),
-            callback=self.parse_search,
-            cb_kwargs={"query": query, "page": page},
+        return self._api(
+            "search", params, callback=self.parse_search, cb_kwargs={"query": query, "page": page}
         )
 
     def parse_search(self, response: Response, query: str, page: int) -> Iterator[Any]:
@@ -72,7 +73,7 @@ class YouTubeSpider(TracklistSpider):
         ids = [item["id"]["videoId"] for item in data.get("items", []) if "videoId" in item["id"]]
         if ids:
             params = {"part": "snippet", "id": ",".join(ids)}
-            yield scrapy.Request(self._api("videos", params), callback=self.parse_videos)
+            yield self._api("videos", params, callback=self.parse_videos)
         token = data.get("nextPageToken")
         if token and page < self.settings.getint("YOUTUBE_MAX_SEARCH_PAGES", 1):
             yield self._search(query, token, page + 1)

@@ -177,7 +177,8 @@ def test_youtube_search_and_videos() -> None:
     search = _json("youtube/youtube/v3/search.json", "https://www.googleapis.com/youtube/v3/search")
     (videos_request,) = list(spider.parse_search(search, "q", 1))
     assert "id=kf3X2C8oQeA%2C8jzDnsjYv9A" in videos_request.url  # the channel result skipped
-    assert "key=yt-key" in videos_request.url
+    assert videos_request.headers["X-goog-api-key"] == b"yt-key"
+    assert "yt-key" not in videos_request.url  # Scrapy logs URLs: the key stays out of them
     videos = _json("youtube/youtube/v3/videos.json", videos_request.url)
     setlists, tracks, links, _ = _split(list(spider.parse_videos(videos)))
     assert [s["source_id"] for s in setlists] == ["kf3X2C8oQeA"]
