@@ -29,18 +29,9 @@ WORKDIR /src
 COPY requirements.lock ./
 COPY enrichment_client/pyproject.toml ./client/pyproject.toml
 COPY scrapers/pyproject.toml ./scrapers/pyproject.toml
-RUN /opt/venv/bin/python - <<"EOF"
-import tomllib
-
-deps = []
-for path in ("client/pyproject.toml", "scrapers/pyproject.toml"):
-    with open(path, "rb") as f:
-        deps += tomllib.load(f)["project"]["dependencies"]
-deps = [d for d in deps if not d.startswith("enrichment-client")]
-with open("runtime.txt", "w") as f:
-    f.write("\n".join(deps) + "\n")
-EOF
-RUN /opt/venv/bin/pip install --only-binary=:all: -c requirements.lock -r runtime.txt
+COPY deploy/runtime_requirements.py ./
+RUN /opt/venv/bin/python runtime_requirements.py runtime.txt client/pyproject.toml scrapers/pyproject.toml \
+ && /opt/venv/bin/pip install --only-binary=:all: -c requirements.lock -r runtime.txt
 
 # Then the two distributions, as wheels (no dependencies: installed and pinned above). The
 # checks: pip's dependency check, the server is not importable, every scrapers module (every
@@ -49,9 +40,9 @@ COPY enrichment_client ./client
 COPY scrapers ./scrapers
 RUN /opt/venv/bin/pip wheel --no-deps --wheel-dir /tmp/wheels ./client ./scrapers \
  && /opt/venv/bin/pip install --no-deps /tmp/wheels/*.whl \
- && /opt/venv/bin/pip check \
- && cd / \
- && /opt/venv/bin/python -c "import importlib.util as u, sys; sys.exit(u.find_spec('enrichment_server') is not None)" \
+ && /opt/venv/bin/pip check
+WORKDIR /
+RUN /opt/venv/bin/python -c "import importlib.util as u, sys; sys.exit(u.find_spec('enrichment_server') is not None)" \
  && /opt/venv/bin/python -c "import importlib, pkgutil, scrapers; [importlib.import_module(m.name) for m in pkgutil.walk_packages(scrapers.__path__, 'scrapers.')]" \
  && /opt/venv/bin/pip uninstall --yes pip setuptools wheel
 

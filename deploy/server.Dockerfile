@@ -25,18 +25,9 @@ WORKDIR /src
 # client's distribution, which is built below, not fetched).
 COPY pyproject.toml requirements.lock ./
 COPY enrichment_client/pyproject.toml ./enrichment_client/pyproject.toml
-RUN python - <<"EOF"
-import tomllib
-
-deps = []
-for path in ("pyproject.toml", "enrichment_client/pyproject.toml"):
-    with open(path, "rb") as f:
-        deps += tomllib.load(f)["project"]["dependencies"]
-deps = [d for d in deps if not d.startswith("enrichment-client")]
-with open("runtime.txt", "w") as f:
-    f.write("\n".join(deps) + "\n")
-EOF
-RUN /opt/venv/bin/pip install --only-binary=:all: -c requirements.lock -r runtime.txt
+COPY deploy/runtime_requirements.py ./
+RUN python runtime_requirements.py runtime.txt pyproject.toml enrichment_client/pyproject.toml \
+ && /opt/venv/bin/pip install --only-binary=:all: -c requirements.lock -r runtime.txt
 
 # Then the distributions, as wheels (no dependencies: installed and pinned above): the client,
 # the server, and the sandbox (compose.yaml's offline upstreams run from this image; the

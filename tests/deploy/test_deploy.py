@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -337,10 +338,64 @@ def test_dockerfile_installs_runtime_pins_without_dev_tools() -> None:
     """The builder installs [project].dependencies under the lock's pins, never the dev extra."""
     text = DOCKERFILE.read_text()
     assert "-c requirements.lock" in text
-    assert '["project"]["dependencies"]' in text
+    assert "runtime_requirements.py runtime.txt pyproject.toml" in text
     assert "[dev]" not in text
     assert "-r requirements.lock" not in text
     assert vd.check_image_dependencies(vd.SERVER_IMAGE) == []
+
+
+def test_runtime_requirements_are_the_project_dependencies(tmp_path: Path) -> None:
+    """deploy/runtime_requirements.py writes the server's and the client's dependencies,
+    less the client's own distribution (built in the image), and no dev tool."""
+    out = tmp_path / "runtime.txt"
+    pyprojects = [ROOT / "pyproject.toml", ROOT / "enrichment_client" / "pyproject.toml"]
+    script = ROOT / "deploy" / "runtime_requirements.py"
+    subprocess.run([sys.executable, str(script), str(out), *map(str, pyprojects)], check=True)
+    written = out.read_text().splitlines()
+    assert "grpcio>=1.85.1" in written
+    assert not [d for d in written if d.startswith(("enrichment-client", "pytest", "ruff"))]
+    server = tomllib.loads(pyprojects[0].read_text())["project"]["dependencies"]
+    assert set(written) >= {d for d in server if not d.startswith("enrichment-client")}
+
+
+def test_hadolint_finds_nothing_in_our_dockerfiles() -> None:
+    """hadolint (the maintained Dockerfile linter) reports no finding for either image."""
+    _need_tools()
+    for dockerfile in vd.DOCKERFILES:
+        assert vd.hadolint(dockerfile) == [], dockerfile
+
+
+def test_hadolint_findings_are_reported(tmp_path: Path) -> None:
+    """The hadolint step is not vacuous: an untagged base image and a root user are reported."""
+    _need_tools()
+    bad = tmp_path / "bad.Dockerfile"
+    bad.write_text("FROM python\nUSER root\nRUN cd /tmp && ls\n")
+    findings = " ".join(vd.hadolint(bad))
+    assert "DL3006" in findings  # untagged image
+    assert "DL3002" in findings  # last USER is root
+    assert "DL3003" in findings  # cd instead of WORKDIR
+
+
+@pytest.mark.parametrize(
+    ("path", "is_ignored"),
+    [
+        ("k8s/base/secrets/x.env", True),  # the allow-list's "*" covers top-level k8s/
+        ("enrichment_server/app.py", False),
+        ("enrichment_server/cache/__pycache__/memory.cpython-311.pyc", True),
+        ("enrichment_server/store/dev.db", True),
+    ],
+)
+def test_dockerignore_follows_dockers_rules(path: str, is_ignored: bool) -> None:
+    """Docker's matching, not fnmatch's: "**" crosses directories, negations re-include."""
+    patterns = vd.dockerignore_patterns(vd.dockerignore_for(DOCKERFILE))
+    assert vd.ignored(path, patterns) is is_ignored
+
+
+def test_a_star_does_not_cross_a_slash() -> None:
+    """ "enrichment_*.py" ignores a top-level file only, unlike fnmatch where "*" matches "/"."""
+    patterns = ["enrichment_*.py"]
+    assert vd.ignored("enrichment_x.py", patterns)
+    assert not vd.ignored("enrichment_server/x.py", patterns)
 
 
 def test_dockerfile_check_catches_a_missing_copy_source(tmp_path: Path) -> None:
@@ -403,6 +458,7 @@ def test_scrapers_dockerfile_runs_tracklist_crawl_without_the_server() -> None:
         "requirements.lock",
         "enrichment_client/pyproject.toml",
         "scrapers/pyproject.toml",
+        "deploy/runtime_requirements.py",
         "enrichment_client",
         "scrapers",
     }
