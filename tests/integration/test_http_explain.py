@@ -3,6 +3,7 @@ cache when it has the answers; refused without the token, for bad input or an un
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import AsyncIterator
 
@@ -16,6 +17,7 @@ from enrichment_client.pb.enrichment.v1 import enrichment_pb2 as pb
 from enrichment_sandbox.runner import Sandbox
 from enrichment_server.app import App, running
 from tests.integration.conftest import sandbox_settings
+from tests.integration.test_ops import grpcurl
 
 TOKEN = secrets.token_hex(16)
 AUTH = (("authorization", f"Bearer {TOKEN}"),)
@@ -98,3 +100,22 @@ async def test_explain_match_refuses_what_it_cannot_explain(app: App) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as unknown:
         await explain(app, admin_pb2.ExplainMatchRequest(track_id="nope"))
     assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_grpcurl_users_have_explain_match(app: App) -> None:
+    """Through reflection alone, grpcurl with the token explains a stored track as JSON."""
+    result = await grpcurl(
+        "-plaintext",
+        "-H",
+        f"authorization: Bearer {TOKEN}",
+        "-d",
+        '{"track_id": "strobe"}',
+        f"127.0.0.1:{app.port}",
+        "enrichment.v1.EnrichmentAdminService/ExplainMatch",
+    )
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    spotify = next(s for s in answer["sources"] if s["source"] == "SOURCE_SPOTIFY")
+    taken = [c for c in spotify["candidates"] if c.get("taken")]
+    assert [c["id"] for c in taken] == ["41Xji81wFy3cM7ggbGczQW"]
+    assert taken[0]["score"] >= answer["threshold"]
