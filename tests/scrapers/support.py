@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from enrichment_sandbox.runner import Sandbox
 from enrichment_sandbox.sites import KEYED_SITES, FixtureSites
 from scrapers.store import create_engine
-from tests.integration.processes import SERVER, wait_serving
+from tests.integration.processes import SERVER, START_TIMEOUT_S, wait_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "test-setlistfm-key"
@@ -52,7 +52,7 @@ def site_settings(sites: FixtureSites) -> dict[str, str]:
 
 
 async def run_crawl(
-    tmp: Path, settings: Mapping[str, str], spiders: tuple[str, ...] = (), timeout_s: float = 60
+    tmp: Path, settings: Mapping[str, str], spiders: tuple[str, ...] = (), timeout_s: float = 240
 ) -> CrawlResult:
     """Run ``python -m scrapers.crawl`` to the end; its stats report and log."""
     stats = tmp / f"stats-{uuid.uuid4().hex[:8]}.json"
@@ -120,7 +120,7 @@ async def server_process(
     with log.open("ab") as sink:
         process = await asyncio.create_subprocess_exec(SERVER, env=dict(env), stderr=sink)
     try:
-        await wait_serving(f"127.0.0.1:{env['ENRICHMENT_GRPC_PORT']}", 20)
+        await wait_serving(f"127.0.0.1:{env['ENRICHMENT_GRPC_PORT']}", START_TIMEOUT_S)
         yield process
     finally:
         if process.returncode is None:

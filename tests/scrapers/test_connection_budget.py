@@ -30,6 +30,10 @@ from tests.integration.processes import free_port
 from tests.scrapers.support import EXPECTED_LINKS, EXPECTED_TRACKS, counts, run_crawl, scalar
 from tests.scrapers.support import site_settings as fixture_site_settings
 
+#: Whole crawls against real servers: minutes on a busy machine. The timeout only catches a
+#: hang; nothing here asserts how long a crawl takes (that is bench/'s business).
+pytestmark = pytest.mark.timeout(300)
+
 
 class Stats:
     """Counts like Scrapy's stats collector; ``reach`` waits for a count."""

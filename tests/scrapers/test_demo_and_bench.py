@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bench.pipeline import bench, fixture_tracks
 from enrichment_sandbox.catalogue import load_catalogue
 from enrichment_sandbox.crawl_demo import crawl_fixture_site, format_row
@@ -9,6 +11,10 @@ from enrichment_sandbox.runner import Sandbox
 from enrichment_server.app import running
 from tests.integration.conftest import sandbox_settings
 from tests.scrapers.support import EXPECTED_LINKS, EXPECTED_TRACKS, UNKNOWN_TRACKS
+
+#: Whole crawls against real servers: minutes on a busy machine. The timeout only catches a
+#: hang; nothing here asserts how long a crawl takes (that is bench/'s business).
+pytestmark = pytest.mark.timeout(300)
 
 
 async def test_demo_crawl_returns_enriched_rows(database_url: str, sandbox: Sandbox) -> None:
