@@ -14,6 +14,7 @@ from typing import Any
 
 import structlog
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 
 from enrichment_client.pb.enrichment.v1 import admin_pb2 as admin_pb
 from enrichment_client.pb.enrichment.v1 import enrichment_pb2 as pb
@@ -95,8 +96,12 @@ class SeedEndpoints:
         return body, code
 
     async def stats(self, request: web.Request) -> web.Response:
-        """``GetStats`` in the seed's shape."""
-        return web.json_response(await self.stats_document())
+        """``GetStats`` in the seed's shape; 503 when the database cannot answer."""
+        try:
+            return web.json_response(await self.stats_document())
+        except (OSError, SQLAlchemyError, TimeoutError):
+            log.warning("stats_database_unreachable", exc_info=True)
+            return json_error(503, "the database cannot be reached: statistics unavailable")
 
     async def stats_document(self) -> dict[str, Any]:
         """The numbers of ``GetStats`` (same store query, same hit rate, same breakers)."""

@@ -12,11 +12,14 @@ import urllib.request
 from pathlib import Path
 
 import aiohttp
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 from structlog.testing import capture_logs
 
 from enrichment_sandbox.runner import Sandbox
 from enrichment_server.api.console.auth import COOKIE, FREE_FAILURES
 from enrichment_server.app import App, running
+from enrichment_server.store import create_engine
 from tests.integration.certs import make_pki
 from tests.integration.conftest import sandbox_settings
 from tests.integration.demo_process import DemoProcess
@@ -150,3 +153,40 @@ async def test_under_tls_the_port_serves_https_and_the_cookie_is_secure(
         async with s.post(f"{base}/console/sign-in", data=form, allow_redirects=False) as r:
             assert r.status == 303
             assert "Secure" in r.headers["Set-Cookie"]
+
+
+async def test_a_lost_database_is_our_failure_and_the_console_still_answers(
+    sandbox: Sandbox, postgres_url: str
+) -> None:
+    """The database dropped under the server: /health is 503 "unhealthy", /stats 503, and
+    the console's overview still renders and says so."""
+    session_url = make_url(postgres_url)
+    name = f"{session_url.database}_h{secrets.token_hex(3)}"
+    admin = create_engine(session_url.render_as_string(False), isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = session_url.set(database=name).render_as_string(False)
+    jar = aiohttp.CookieJar(unsafe=True)
+    try:
+        settings = sandbox_settings(sandbox, admin_token=TOKEN, database_url=url)
+        async with running(settings) as app, aiohttp.ClientSession(cookie_jar=jar) as session:
+            base = f"http://127.0.0.1:{app.http_port}"
+            csrf = await form_csrf(session, app)
+            await session.post(f"{base}/console/sign-in", data={"csrf": csrf, "token": TOKEN})
+            async with admin.connect() as conn:
+                await conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            async with session.get(f"{base}/health") as response:
+                health = response.status, await response.json()
+            async with session.get(f"{base}/stats") as response:
+                stats_status = response.status
+            async with session.get(f"{base}/console/") as response:
+                overview = response.status, await response.text()
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+    assert health[0] == 503
+    assert (health[1]["status"], health[1]["database"]) == ("unhealthy", "unreachable")
+    assert stats_status == 503
+    assert overview[0] == 200
+    assert "unhealthy" in overview[1]
