@@ -75,7 +75,8 @@ def tracklist_lines(page: Selector) -> list[str]:
 
 
 class MixesDbSpider(TracklistSpider):
-    """Mixes in the categories of ``MIXESDB_CATEGORIES`` (or ``-a category=Name``)."""
+    """Mixes in the categories of ``MIXESDB_CATEGORIES`` (or ``-a category=Name``, or the
+    seed's ``-a artist_name=Name``), at most ``-a limit=N`` of them."""
 
     name = "mixesdb"
     base_url_setting = "MIXESDB_BASE_URL"
@@ -88,9 +89,13 @@ class MixesDbSpider(TracklistSpider):
         "AUTOTHROTTLE_START_DELAY": 4.0,
     }
 
+    #: Mix pages followed so far (``-a limit=N`` stops at N, the seed's recipe).
+    followed = 0
+
     async def start(self) -> AsyncIterator[Any]:
-        """One category page per configured category."""
-        chosen = getattr(self, "category", None)  # -a category=Name
+        """One category page per configured category. MixesDB files every mix under its
+        artists' categories, so the seed's ``-a artist_name=Name`` is that category."""
+        chosen = getattr(self, "category", None) or getattr(self, "artist_name", None)
         for category in [chosen] if chosen else self.settings.getlist("MIXESDB_CATEGORIES"):
             url = self.url("/w/Category:" + quote(category.replace(" ", "_")))
             yield self.page(url, self.parse_category, "category", cb_kwargs={"page": 1})
@@ -99,12 +104,20 @@ class MixesDbSpider(TracklistSpider):
         """Follow every mix in the category, then the "next" page link."""
         links = response.css("ul#catMixesList > li > a::attr(href)").getall()
         for href in links or response.css("#mw-pages li a::attr(href)").getall():
+            if self.limit_reached():
+                return
+            self.followed += 1
             yield self.page(response.urljoin(href), self.parse_mix, "mix")
         pagers = response.css("div.listPagination a, #mw-pages > a")
         following = [a for a in pagers if "next" in " ".join(a.css("::text").getall()).lower()]
-        if following and page < self.max_pages:
+        if following and page < self.max_pages and not self.limit_reached():
             url = response.urljoin(following[0].attrib["href"])
             yield self.page(url, self.parse_category, "category", cb_kwargs={"page": page + 1})
+
+    def limit_reached(self) -> bool:
+        """``-a limit=N`` mixes were followed (no limit without the argument)."""
+        limit = getattr(self, "limit", None)
+        return limit is not None and self.followed >= int(limit)
 
     def parse_mix(self, response: Response) -> Iterator[Any]:
         """A mix page: the setlist, its tracks and links."""

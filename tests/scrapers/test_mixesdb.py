@@ -86,3 +86,23 @@ def test_titles() -> None:
         "Eric Prydz",
         "Creamfields, UK",
     )
+
+
+async def test_the_seeds_artist_name_and_limit_arguments() -> None:
+    """`scrapy crawl mixesdb -a artist_name='Deadmau5' -a limit=1` (the seed's recipe): the
+    artist's category, and no more mixes (nor pages) than the limit."""
+    crawler = get_crawler(MixesDbSpider)
+    limited = MixesDbSpider.from_crawler(crawler, artist_name="Deadmau5", limit="1")
+    (start,) = [request async for request in limited.start()]
+    assert start.url == "https://www.mixesdb.com/w/Category:Deadmau5"
+    html = (
+        b'<ul id="catMixesList"><li><a href="/w/2020-01-01_-_A_@_B">m</a></li>'
+        b'<li><a href="/w/2020-01-02_-_A_@_C">n</a></li></ul>'
+        b'<div class="listPagination"><a href="/w/Category:A?offset=200">next 200</a></div>'
+    )
+    url = "https://www.mixesdb.com/w/Category:Deadmau5"
+    response = HtmlResponse(url, body=html, request=Request(url))
+    kinds = [r.meta["page_kind"] for r in limited.parse_category(response, page=1)]
+    assert kinds == ["mix"]
+    unlimited = [r.meta["page_kind"] for r in spider().parse_category(response, page=1)]
+    assert unlimited == ["mix", "mix", "category"]
