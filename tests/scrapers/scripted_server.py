@@ -33,6 +33,10 @@ class Script:
 
     failures: list[grpc.StatusCode] = field(default_factory=list)
     hold: bool = False
+    #: Calls answered PARTIAL because the service's own quota had no slot for them.
+    local_refusals: int = 0
+    #: The priority of every request received, in order.
+    priorities: list[int] = field(default_factory=list)
     calls: int = 0
     in_flight: int = 0
     peak_in_flight: int = 0
@@ -67,6 +71,22 @@ def _bad_request(field_name: str) -> tuple[tuple[str, bytes], ...]:
     return ((_DETAILS_KEY, status.SerializeToString()),)
 
 
+def _refused_locally(request: pb.EnrichRequest, metadata: pb.TrackMetadata) -> pb.EnrichResponse:
+    """PARTIAL: MusicBrainz got no slot of the service's own quota for this priority."""
+    error = pb.SourceError(
+        source=pb.SOURCE_MUSICBRAINZ,
+        code=pb.ERROR_CODE_LOCAL_RATE_LIMIT,
+        message="our own rate limit for musicbrainz: no bulk slot before the deadline",
+        retriable=True,
+    )
+    return pb.EnrichResponse(
+        track_id=request.track_id,
+        status=pb.ENRICHMENT_STATUS_PARTIAL,
+        metadata=metadata,
+        errors=[error],
+    )
+
+
 class _Servicer(enrichment_pb2_grpc.EnrichmentServiceServicer):
     """Answers from a ``Script``."""
 
@@ -80,6 +100,7 @@ class _Servicer(enrichment_pb2_grpc.EnrichmentServiceServicer):
         script = self.script
         async with script.arrived:
             script.calls += 1
+            script.priorities.append(request.priority)
             script.in_flight += 1
             script.peak_in_flight = max(script.peak_in_flight, script.in_flight)
             script.arrived.notify_all()
@@ -92,6 +113,9 @@ class _Servicer(enrichment_pb2_grpc.EnrichmentServiceServicer):
                     context.set_trailing_metadata(_bad_request("artist_name"))
                 await context.abort(code, f"scripted {code.name}")
             metadata = pb.TrackMetadata(artist=request.artist_name, title=request.track_title)
+            if script.local_refusals:
+                script.local_refusals -= 1
+                return _refused_locally(request, metadata)
             return pb.EnrichResponse(
                 track_id=request.track_id,
                 status=pb.ENRICHMENT_STATUS_COMPLETED,
