@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from enrichment_client import EnrichmentClient, pb
+from enrichment_client import EnrichmentClient, Priority, make_request, pb
 from enrichment_sandbox.catalogue import CatalogueTrack
 from enrichment_sandbox.runner import Sandbox
 from enrichment_server.app import App, running
@@ -117,3 +117,28 @@ async def test_live_calls_first_while_the_backlog_drains_without_wasted_attempts
     assert lanes[("interactive", "granted")] >= LIVE
     assert lanes.get(("interactive", "refused"), 0) == 0
     assert lanes[("background", "granted")] >= BACKLOG
+
+
+async def test_a_bulk_stream_waits_for_its_share_instead_of_failing_on_our_limiter(
+    sandbox: Sandbox,
+) -> None:
+    """At the production MusicBrainz rate (1/s) and a 5 s deadline per item, 8 BULK items
+    of one stream would mostly be refused by our own limiter if they all started at once;
+    paced to the quota, every one is COMPLETED with no refusal of ours and no 503."""
+    sandbox.musicbrainz.controls.update_config({"rate_limit_per_s": 1.0})
+    tracks = _catalogue(sandbox)[:8]
+    settings = sandbox_settings(sandbox, musicbrainz_rate_per_s=1.0, http_timeout_s=3.0)
+    async with running(settings) as app:
+        target = f"127.0.0.1:{app.port}"
+        requests = [
+            make_request(t.artist, t.title, track_id=f"bulk-{i}", priority=Priority.BULK)
+            for i, t in enumerate(tracks)
+        ]
+        async with await EnrichmentClient.connect(target, timeout_s=120.0) as client:
+            answers = [a async for a in client.enrich_many(requests)]
+        outcomes = _mb_counts(app, "enrichment_api_calls_total", "outcome")
+    assert sorted(a.index for a in answers) == list(range(len(tracks)))
+    assert {a.response.status for a in answers} == {pb.ENRICHMENT_STATUS_COMPLETED}
+    assert [e for a in answers for e in a.response.errors] == []
+    assert outcomes.get(("local_rate_limit",), 0) == 0
+    assert outcomes.get(("rate_limited",), 0) == 0
