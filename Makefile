@@ -2,13 +2,15 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# checkov pins an older 'packaging' than the project's dev tools: it lives in a venv of its own.
+TOOLS_VENV := .venv-tools
 BUF := node_modules/.bin/buf
 # buf breaking compares the contract with this git ref (CI sets it to the previous commit).
 BUF_AGAINST ?= .git\#branch=main
 
 .PHONY: install demo test lint fmt proto proto-check buf-breaking ci clean lock services evaluate tools bench
 
-install: $(VENV)/.installed node_modules/.installed
+install: $(VENV)/.installed node_modules/.installed $(TOOLS_VENV)/.installed
 
 DISTRIBUTIONS := enrichment_client/pyproject.toml pyproject.toml enrichment_sandbox/pyproject.toml \
 	scrapers/pyproject.toml
@@ -20,6 +22,11 @@ $(VENV)/.installed: requirements.lock $(DISTRIBUTIONS)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps \
 		-e ./enrichment_client -e . -e ./enrichment_sandbox -e ./scrapers
+	touch $@
+
+$(TOOLS_VENV)/.installed: requirements-tools.lock
+	$(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-tools.lock
 	touch $@
 
 # Not `npm ci`: this npm records only the platform packages it can fetch in the lock, and
@@ -77,7 +84,7 @@ evaluate: install
 ci: lint test
 
 clean:
-	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(TOOLS_VENV) node_modules .mypy_cache .ruff_cache .pytest_cache
 
 lock: install
 	{ echo '# Exact versions installed by `make install` (runtime + dev tools); refresh with `make lock`.'; \

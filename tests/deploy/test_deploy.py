@@ -143,24 +143,25 @@ def test_server_security_context_is_restricted(objects: dict[str, Objects]) -> N
         assert pod["enableServiceLinks"] is False, name
 
 
-def test_every_pod_meets_the_restricted_standard(objects: dict[str, Objects]) -> None:
-    """Every pod template (Redis and Postgres in dev too) passes the restricted checks."""
-    for name, objs in objects.items():
-        templates = [o for o in objs if o["kind"] in {"Deployment", "StatefulSet"}]
-        assert templates, name
-        for o in templates:
-            where = f"{name}/{o['metadata']['name']}"
-            assert vd.restricted_problems(where, o["spec"]["template"]) == []
+@pytest.mark.timeout(300)  # three checkov runs: slow on a busy machine
+def test_checkov_finds_nothing_in_any_rendering(rendered: dict[str, str]) -> None:
+    """checkov's Kubernetes policies (pod security, probes, resources, ...) pass on every
+    kustomization, Redis and Postgres in dev included; k8s/.checkov.yaml says what is skipped."""
+    for name, text in rendered.items():
+        result = vd.policy_findings(text)
+        assert result.failed == [], name
+        assert result.passed > 100, name  # the policies really ran
 
 
-def test_restricted_check_catches_a_root_container(objects: dict[str, Objects]) -> None:
-    """The restricted check is not vacuous: uid 0 and privilege escalation are reported."""
-    template = copy.deepcopy(_deployment(objects["base"])["spec"]["template"])
-    template["spec"]["containers"][0]["securityContext"]["runAsUser"] = 0
-    template["spec"]["containers"][0]["securityContext"]["allowPrivilegeEscalation"] = True
-    problems = vd.restricted_problems("t", template)
-    assert any("runAsUser" in p for p in problems)
-    assert any("allowPrivilegeEscalation" in p for p in problems)
+def test_checkov_catches_a_root_container(rendered: dict[str, str]) -> None:
+    """The policy step is not vacuous: uid 0 and privilege escalation are reported."""
+    objs = vd.load_objects(rendered["base"])
+    deployment = copy.deepcopy(_deployment(objs))
+    security = deployment["spec"]["template"]["spec"]["containers"][0]["securityContext"]
+    security |= {"runAsUser": 0, "allowPrivilegeEscalation": True}
+    failed = " ".join(vd.policy_findings(yaml.safe_dump(deployment)).failed)
+    assert "CKV_K8S_20" in failed  # allowPrivilegeEscalation
+    assert "CKV_K8S_40" in failed  # a low (root) uid
 
 
 def test_headless_service_spreads_clients_over_pods(objects: dict[str, Objects]) -> None:
@@ -574,7 +575,6 @@ def test_scraper_pods_are_restricted_and_wired(objects: dict[str, Objects]) -> N
         for cronjob in vd.scraper_cronjobs(objs):
             where = f"{name}/{cronjob['metadata']['name']}"
             pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]
-            assert vd.restricted_problems(where, pod) == []
             assert pod["spec"]["enableServiceLinks"] is False
             (container,) = pod["spec"]["containers"]
             assert container["securityContext"]["readOnlyRootFilesystem"] is True
@@ -747,6 +747,7 @@ def test_prometheus_config_scrapes_the_job_the_alerts_name() -> None:
 # --------------------------------------------------------------------------- the script
 
 
+@pytest.mark.timeout(300)  # kustomize, kubernetes-validate, checkov, hadolint: slow under load
 def test_validate_script_runs_clean() -> None:
     """`python scripts/validate_deploy.py` exits 0 and reports every kustomization."""
     _need_tools()
