@@ -19,7 +19,7 @@ SAMPLE: tuple[tuple[str, str, str], ...] = (
     ("Kings of Tomorrow", "Finally", "same title as CeCe Peniston's"),
     ("Lane 8", "Brightest Lights (feat. POLIÇA)", "'feat.' inside the title"),
     ("Jean Michel Jarre", "Oxygene Pt. 4", "accents and 'Pt.'"),
-    ("Unknown Artist", "Strobe", "same title, wrong artist: must not match"),
+    ("Daft Punk", "Strobe", "same title, wrong artist: must not match"),
     ("Nobody Here", "A Track That Does Not Exist", "not in any catalogue"),
 )
 
