@@ -39,8 +39,9 @@ _NEUTRAL = (UpstreamRejected, Unauthenticated, DeadlineExceeded, ClientThrottled
 class BreakerHints(Protocol):
     """The shared breaker state (``resilience.hints.SharedBreakerHints``)."""
 
-    async def read(self, source: str) -> Hint:
-        """Seconds the source is known to be open elsewhere, and the operator-reset count."""
+    async def read(self, source: str, *, fresh: bool = False) -> Hint:
+        """Seconds the source is known to be open elsewhere, and the operator-reset count
+        (``fresh``: asked of the shared store now, not from a local copy)."""
         ...
 
     async def publish_open(self, source: str, seconds: float) -> None:
@@ -75,12 +76,12 @@ class Guard:
         await self.sync()
         return self.breaker.acquire()
 
-    async def sync(self) -> None:
+    async def sync(self, *, fresh: bool = False) -> None:
         """Apply the shared state: a reset an operator made on any replica, then an opening
         published by another replica (honoured only while this breaker is closed)."""
         if self._hints is None:
             return
-        hint = await self._hints.read(self.breaker.name)
+        hint = await self._hints.read(self.breaker.name, fresh=fresh)
         if hint.resets is not None:
             if self._resets is not None and hint.resets != self._resets:
                 self.breaker.reset()

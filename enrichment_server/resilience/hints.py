@@ -75,11 +75,12 @@ class SharedBreakerHints:
         known = self._local.get(source)
         self._local[source] = _Fetched(now, now + seconds, known.resets if known else None)
 
-    async def read(self, source: str) -> Hint:
-        """The shared state of ``source`` (from the local copy within ``refresh_s``)."""
+    async def read(self, source: str, *, fresh: bool = False) -> Hint:
+        """The shared state of ``source`` (from the local copy within ``refresh_s``, unless
+        ``fresh``: the periodic sync always asks Redis, so it bounds a replica's delay)."""
         now = self._clock()
         fetched = self._local.get(source)
-        if fetched is None or now - fetched.at >= self.refresh_s:
+        if fresh or fetched is None or now - fetched.at >= self.refresh_s:
             fetched = await self._fetch(source, now)
             self._local[source] = fetched
         until = fetched.open_until

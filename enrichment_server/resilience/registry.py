@@ -88,7 +88,7 @@ class BreakerRegistry:
     async def sync(self) -> None:
         """Apply the shared state to every breaker (resets and openings elsewhere)."""
         for guard in self._guards.values():
-            await guard.sync()
+            await guard.sync(fresh=True)
 
     async def run_forever(self, stop: asyncio.Event, interval_s: float) -> None:
         """``sync`` every ``interval_s`` until ``stop``: a replica with no traffic still

@@ -81,9 +81,9 @@ async def test_a_reset_on_one_replica_closes_the_breaker_on_every_replica(
                 metadata=[("authorization", f"Bearer {TOKEN}")],
             )
         assert spotify_state(a) is BreakerState.CLOSED
-        # B is not called: its periodic sync alone must apply the reset (normally within
-        # two intervals: one for its local copy to expire, one for the sync to run; the
-        # bound is generous for a busy machine, B would otherwise stay open 300 s).
+        # B is not called: its periodic sync (every hint refresh interval, always asking
+        # Redis) alone must apply the reset, normally within one interval; the bound is
+        # generous for a busy machine (B would otherwise stay open for 300 s).
         assert await until_closed(b, rounds=20) < 20
         searches = controls.calls["search"]
         async with await EnrichmentClient.connect(f"127.0.0.1:{b.port}") as client:

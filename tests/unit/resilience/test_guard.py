@@ -61,7 +61,7 @@ class FakeHints:
 
     resets: dict[str, int] = field(default_factory=dict)
 
-    async def read(self, source: str) -> Hint:
+    async def read(self, source: str, *, fresh: bool = False) -> Hint:
         """Seconds another replica says the source is open, and the operator-reset count."""
         return Hint(self.open_elsewhere.get(source), self.resets.get(source, 0))
 
