@@ -58,7 +58,6 @@ async def test_cold_enrich_span_tree_continues_the_callers_trace(sandbox: Sandbo
     assert {s.name for s in lookups} >= {
         "spotify search",
         "musicbrainz isrc",
-        "musicbrainz release",
         "lastfm info",
         "lastfm tags",
     }
