@@ -6,10 +6,14 @@ is all one IP can serve. Starting 50 background tracks at once only makes 49 of 
 wait in the limiter's background lane until their deadlines pass.
 
 ``QuotaPace`` therefore caps the background tracks in flight (both workers together) at
-what the slowest rate-limited source can serve within one item's deadline, planning to
-fill only ``UTILISATION`` of it (the rest is headroom for interactive callers, who go
-first). A worker claims only as many tracks as there are free places and claims again as
-each one finishes: the claim rate follows the quota.
+what keeps the slowest rate-limited source busy: its tracks per second times the upstream
+round trips of one track (``TRACK_S``, Little's law), at least ``MIN_IN_FLIGHT``, and
+never more than it can serve within ``UTILISATION`` of one item's deadline. More in
+flight would not drain faster (the quota is the limit), only wait in the limiter and
+crowd the event loop that live callers share (bench, 300-track backlog at 20/s: 50 in
+flight and 8 drained equally fast; a live caller's p95 was 6.0x and 1.7x its idle
+value). A worker claims only as many tracks as there are free places and claims again
+as they finish: the claim rate follows the quota.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from collections.abc import Mapping
 
 from enrichment_server.domain import Source
 
-__all__ = ["CALLS_PER_TRACK", "UTILISATION", "QuotaPace", "tracks_per_s"]
+__all__ = ["CALLS_PER_TRACK", "TRACK_S", "UTILISATION", "QuotaPace", "tracks_per_s"]
 
 #: Upstream calls one cold track needs from each source (bench: cold workload).
 CALLS_PER_TRACK: Mapping[Source, float] = {
@@ -32,6 +36,11 @@ CALLS_PER_TRACK: Mapping[Source, float] = {
 }
 #: Share of the quota background work plans to use within one item's deadline.
 UTILISATION = 0.5
+#: Seconds of upstream round trips one cold track takes when nothing waits (Spotify, then
+#: MusicBrainz, with Deezer and Last.fm beside them).
+TRACK_S = 0.75
+#: Tracks in flight even for a slow quota: one track's round trips overlap the next's.
+MIN_IN_FLIGHT = 2
 
 
 def tracks_per_s(rates: Mapping[Source, float]) -> float | None:
@@ -51,7 +60,8 @@ class QuotaPace:
             raise ValueError("max_in_flight must be at least 1")
         planned = math.inf
         if tracks_per_s is not None:
-            planned = math.floor(tracks_per_s * per_item_deadline_s * UTILISATION)
+            busy = max(MIN_IN_FLIGHT, math.ceil(tracks_per_s * TRACK_S))
+            planned = min(busy, math.floor(tracks_per_s * per_item_deadline_s * UTILISATION))
         self.capacity = int(max(1, min(max_in_flight, planned)))
         self.in_flight = 0
         self._freed = asyncio.Event()
