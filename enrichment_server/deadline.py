@@ -37,3 +37,7 @@ class Deadline:
     def cap(self, seconds: float) -> Deadline:
         """The earlier of this deadline and ``seconds`` from now."""
         return Deadline(min(self.expires_at, self.clock() + seconds), self.clock)
+
+    def later(self, seconds: float) -> Deadline:
+        """The later of this deadline and ``seconds`` from now."""
+        return Deadline(max(self.expires_at, self.clock() + seconds), self.clock)

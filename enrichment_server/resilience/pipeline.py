@@ -8,6 +8,7 @@ breaker and the limiter; retries also draw on the source's retry budget.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import enum
 import itertools
@@ -113,6 +114,7 @@ class UpstreamCaller:
         self._clock = clock
         self._hooks: Hooks = hooks or NullHooks()
         self._tracer = tracer or trace.NoOpTracer()
+        self._shared_cap_s = shared_cap_s
         self._coalescer: Coalescer[bytes] = Coalescer(shared_cap_s)
 
     async def lookup(
@@ -223,7 +225,7 @@ class UpstreamCaller:
         try:
             await self._pace(deadline, shared.lane)
             started = self._clock()  # the limiter's wait is ours, not the upstream's latency
-            value = await fetch(deadline)
+            value = await self._until(deadline, fetch(deadline.later(self._shared_cap_s)))
         except BaseException as error:
             elapsed = self._clock() - started
             if permit is not None and self.guard is not None:
@@ -236,6 +238,24 @@ class UpstreamCaller:
             self.guard.succeeded(permit, elapsed)
         self._hooks.upstream_call(self.source, "ok", elapsed)
         return value
+
+    async def _until(self, deadline: Deadline, exchange: Awaitable[T]) -> T:
+        """Await one HTTP exchange until the live shared ``deadline`` passes. The exchange
+        itself may run up to the HTTP timeout: a caller joining while it is on the wire
+        moves the shared deadline later, and must not inherit the first caller's."""
+        task = asyncio.ensure_future(exchange)
+        try:
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=deadline.remaining())
+                if done:
+                    return task.result()
+                if deadline.expired():
+                    raise DeadlineExceeded(self.source, "deadline reached during the call")
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
 
     async def _pace(self, deadline: Deadline, lane: Priority) -> None:
         # A slot so late that the request could not complete wastes upstream quota.

@@ -301,7 +301,7 @@ async def test_a_long_caller_joining_a_short_one_is_served_under_its_own_deadlin
     rig.clock.now += 1.0  # past the short caller's deadline
     short.cancel()  # it leaves (the servicer cuts it off); the shared fetch goes on
     await asyncio.gather(short, return_exceptions=True)
-    assert fetch.deadlines[0].remaining() == pytest.approx(7.0)
+    assert fetch.deadlines[0].remaining() >= 7.0  # the exchange may outlast the short caller
     fetch.release.set()
     assert await long == ["answer"]
     assert fetch.calls == 1
