@@ -23,6 +23,8 @@ EXPECTED = {
     "enrichment_api_calls",
     "enrichment_retries",
     "enrichment_ratelimit_wait_seconds",
+    "enrichment_ratelimit_lane",
+    "enrichment_ratelimit_lane_wait_seconds",
     "grpc_server_started",
     "grpc_server_handled",
     "grpc_server_handling_seconds",

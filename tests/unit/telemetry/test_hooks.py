@@ -79,3 +79,18 @@ def test_two_servers_keep_separate_registries() -> None:
     first.retry("spotify")
     assert sample(first, "enrichment_retries_total", source="spotify") == 1
     assert sample(second, "enrichment_retries_total", source="spotify") == 0
+
+
+def test_limiter_lanes_count_grants_refusals_and_waits() -> None:
+    """Each lane's grants and refusals are counted apart, and its waits observed."""
+    metrics = Metrics()
+    metrics.limiter_lane("musicbrainz", "background", granted=True, seconds=2.0)
+    metrics.limiter_lane("musicbrainz", "background", granted=False, seconds=9.5)
+    metrics.limiter_lane("musicbrainz", "interactive", granted=True, seconds=0.0)
+    lanes = "enrichment_ratelimit_lane_total"
+    background = {"source": "musicbrainz", "lane": "background"}
+    assert sample(metrics, lanes, **background, outcome="granted") == 1
+    assert sample(metrics, lanes, **background, outcome="refused") == 1
+    assert sample(metrics, lanes, source="musicbrainz", lane="interactive", outcome="refused") == 0
+    waits = "enrichment_ratelimit_lane_wait_seconds_sum"
+    assert sample(metrics, waits, **background) == 11.5
