@@ -66,14 +66,31 @@ def _postgres_admin_sync(admin_url: str, statement: str) -> None:
         pool.submit(asyncio.run, _postgres_admin(admin_url, statement)).result()
 
 
+#: Empties every table of the test database (the schema and Alembic's version stay), after
+#: ending any connection a previous test left behind (it could hold a lock TRUNCATE waits on).
+_EMPTY_TABLES = """
+DO $$
+DECLARE tables text;
+BEGIN
+  PERFORM pg_terminate_backend(pid) FROM pg_stat_activity
+    WHERE datname = current_database() AND pid <> pg_backend_pid();
+  SELECT string_agg(format('%I', tablename), ', ') INTO tables
+    FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version';
+  IF tables IS NOT NULL THEN
+    EXECUTE 'TRUNCATE ' || tables || ' RESTART IDENTITY CASCADE';
+  END IF;
+END $$
+"""
+
+
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
+def postgres_database() -> Iterator[str]:
     """SQLAlchemy URL of a fresh Postgres database for this session, dropped afterwards.
 
     The server comes from ``ENRICHMENT_TEST_POSTGRES_URL``: a ``postgresql://`` URL of any
     database the user may run CREATE DATABASE from. Each session gets its own
-    ``enrichment_test_<random>`` database, so parallel sessions and leftovers never meet;
-    tests using it clean the tables they touch. Absent Postgres skips, or fails in CI.
+    ``enrichment_test_<random>`` database, so parallel sessions and leftovers never meet.
+    Absent Postgres skips, or fails in CI. Tests take it through ``postgres_url``.
     """
     server_url = os.environ.get("ENRICHMENT_TEST_POSTGRES_URL", DEFAULT_TEST_POSTGRES_URL)
     admin_url = server_url.replace("postgresql://", "postgresql+asyncpg://", 1)
@@ -89,6 +106,18 @@ def postgres_url() -> Iterator[str]:
     finally:
         # FORCE: a test that failed mid-way may have left a pooled connection open.
         _postgres_admin_sync(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_url(postgres_database: str) -> str:
+    """The session's Postgres database with every table emptied before this test.
+
+    One test's rows (stored credentials, dead letters, tracks) never reach the next: a
+    leftover encrypted credential once stopped later servers from starting, and a leftover
+    dead letter showed up in another test's listing, depending on the order tests ran in.
+    """
+    _postgres_admin_sync(postgres_database, _EMPTY_TABLES)
+    return postgres_database
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
