@@ -19,15 +19,8 @@ from enrichment_server.store.models import Base
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.integration)]
 
 
-@pytest.fixture(params=BACKENDS)
-async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A migrated, empty database of either kind."""
-    if request.param == "sqlite":
-        sqlite_url = f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
-        await migrate(sqlite_url)
-        return sqlite_url
-    url = str(request.getfixturevalue("postgres_url"))
-    await migrate(url)
+async def _empty(url: str) -> None:
+    """Delete every row of the service's tables."""
     engine = create_engine(url)
     try:
         async with engine.begin() as conn:
@@ -35,7 +28,25 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
             await conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     finally:
         await engine.dispose()
-    return url
+
+
+@pytest.fixture(params=BACKENDS)
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A migrated, empty database of either kind. The Postgres one is the session's shared
+    database: it is emptied before and after, so no row (an encrypted credential above all)
+    is left for the servers of later tests."""
+    if request.param == "sqlite":
+        sqlite_url = f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
+        await migrate(sqlite_url)
+        yield sqlite_url
+        return
+    url = str(request.getfixturevalue("postgres_url"))
+    await migrate(url)
+    await _empty(url)
+    try:
+        yield url
+    finally:
+        await _empty(url)
 
 
 @pytest.fixture
