@@ -122,12 +122,14 @@ async def test_live_calls_first_while_the_backlog_drains_without_wasted_attempts
 async def test_a_bulk_stream_waits_for_its_share_instead_of_failing_on_our_limiter(
     sandbox: Sandbox,
 ) -> None:
-    """At the production MusicBrainz rate (1/s) and a 5 s deadline per item, 8 BULK items
-    of one stream would mostly be refused by our own limiter if they all started at once;
+    """At the production MusicBrainz rate (1/s) and deadline (10 s per item), 16 BULK items
+    of one stream would partly be refused by our own limiter if they all started at once;
     paced to the quota, every one is COMPLETED with no refusal of ours and no 503."""
     sandbox.musicbrainz.controls.update_config({"rate_limit_per_s": 1.0})
-    tracks = _catalogue(sandbox)[:8]
-    settings = sandbox_settings(sandbox, musicbrainz_rate_per_s=1.0, http_timeout_s=3.0)
+    tracks = _catalogue(sandbox)[:16]
+    settings = sandbox_settings(
+        sandbox, musicbrainz_rate_per_s=1.0, default_deadline_s=10.0, http_timeout_s=3.0
+    )
     async with running(settings) as app:
         target = f"127.0.0.1:{app.port}"
         requests = [
