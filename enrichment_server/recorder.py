@@ -227,6 +227,9 @@ class ThreadedRecorder:
         if self.already_written(request, result):
             return
         fingerprint = _fingerprint(request, result)
+        # Any write changes the row (a retry's fields, or another name for the id: issue 12
+        # item 1), so what was remembered no longer describes it.
+        self._written.pop(request.track_id, None)
         await self._on_thread(self._inner.record(request, result))
         if fingerprint is not None:
             self._written[request.track_id] = fingerprint

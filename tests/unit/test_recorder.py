@@ -67,3 +67,26 @@ async def test_identical_final_outcomes_are_written_once(tmp_path: Path) -> None
     assert completed_attempts == 1
     assert await attempts(url) == 3
     assert recorder.failures == 0
+
+
+async def test_a_final_outcome_is_rewritten_after_the_row_changed(tmp_path: Path) -> None:
+    """issue 12 item 1: A, then B on the same id (a PARTIAL), then A's identical result
+    again: A is written back, never skipped as "already written" over B's row."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'r.db'}"
+    await migrate(url)
+    recorder = ThreadedRecorder(url, max_attempts=5, backoff=Backoff())
+    await recorder.start()
+    strobe = EnrichmentRequest("t-1", "deadmau5", "Strobe")
+    opus = EnrichmentRequest("t-1", "Eric Prydz", "Opus")
+    try:
+        await recorder.record(strobe, outcome(Status.COMPLETED))
+        await recorder.record(opus, outcome(Status.PARTIAL))
+        await recorder.record(strobe, outcome(Status.COMPLETED))
+    finally:
+        await recorder.close()
+    engine = create_engine(url)
+    async with engine.connect() as conn:
+        query = sa.text("SELECT artist_name FROM tracks WHERE track_id = 't-1'")
+        name = (await conn.execute(query)).scalar_one()
+    await engine.dispose()
+    assert (name, recorder.skipped) == ("deadmau5", 0)
