@@ -18,8 +18,9 @@ from enrichment_client.pb.enrichment.v1 import admin_pb2_grpc as admin_grpc
 from enrichment_sandbox.runner import Sandbox
 from enrichment_server.app import running
 from enrichment_server.domain import EnrichmentRequest
-from enrichment_server.store import Backoff, migrate
+from enrichment_server.store import Backoff
 from tests.integration.conftest import sandbox_settings
+from tests.integration.fresh_postgres import fresh_postgres
 
 TOKEN = secrets.token_hex(16)
 AUTH = (("authorization", f"Bearer {TOKEN}"),)
@@ -39,7 +40,7 @@ async def admin(request: pytest.FixtureRequest, sandbox: Sandbox) -> AsyncIterat
     overrides: dict[str, object] = {"admin_token": TOKEN, "secret_key": ""}
     if request.param == "postgres":
         url = str(request.getfixturevalue("postgres_url"))
-        await migrate(url)
+        await fresh_postgres(url)
         overrides["database_url"] = url
     async with running(sandbox_settings(sandbox, **overrides)) as app:
         assert app.store is not None

@@ -18,8 +18,9 @@ from enrichment_client import EnrichmentClient, InvalidArgument, ServiceUnavaila
 from enrichment_sandbox.controls import FaultRule
 from enrichment_sandbox.runner import Sandbox
 from enrichment_server.app import running
-from enrichment_server.store import create_engine, migrate
+from enrichment_server.store import create_engine
 from tests.integration.conftest import sandbox_settings
+from tests.integration.fresh_postgres import fresh_postgres
 
 REFUSE = {
     "sqlite": "CREATE TRIGGER refuse BEFORE INSERT ON dead_letters "
@@ -66,7 +67,7 @@ async def served(request: pytest.FixtureRequest, sandbox: Sandbox) -> AsyncItera
     overrides: dict[str, object] = {}
     if request.param == "postgres":
         url = str(request.getfixturevalue("postgres_url"))
-        await migrate(url)
+        await fresh_postgres(url)
         overrides["database_url"] = url
     settings = sandbox_settings(sandbox, **overrides)
     async with running(settings) as app:

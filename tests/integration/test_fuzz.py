@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from enrichment_client import pb
 from enrichment_sandbox.runner import Sandbox
 from enrichment_server.app import running
-from enrichment_server.store import migrate
 from tests.integration.conftest import sandbox_settings
+from tests.integration.fresh_postgres import fresh_postgres
 
 ENRICH = "/enrichment.v1.EnrichmentService/Enrich"
 BATCH = "/enrichment.v1.EnrichmentService/EnrichBatch"
@@ -106,7 +106,7 @@ async def channel(
     overrides: dict[str, object] = {"default_deadline_s": 2.0, "result_cache_max_entries": 0}
     if request.param == "postgres":
         url = str(request.getfixturevalue("postgres_url"))
-        await migrate(url)
+        await fresh_postgres(url)
         overrides["database_url"] = url
     settings_ = sandbox_settings(sandbox, **overrides)
     async with (

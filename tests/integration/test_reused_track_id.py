@@ -20,8 +20,9 @@ from enrichment_client import EnrichmentClient, pb
 from enrichment_sandbox.catalogue import CatalogueTrack, load_catalogue
 from enrichment_sandbox.runner import Sandbox
 from enrichment_server.app import running
-from enrichment_server.store import create_engine, migrate
+from enrichment_server.store import create_engine
 from tests.integration.conftest import sandbox_settings
+from tests.integration.fresh_postgres import fresh_postgres
 
 STROBE = ("deadmau5", "Strobe")
 OPUS = ("Eric Prydz", "Opus")
@@ -60,7 +61,7 @@ async def served(request: pytest.FixtureRequest, sandbox: Sandbox) -> AsyncItera
     overrides: dict[str, object] = {"result_cache_max_entries": 0}
     if request.param == "postgres":
         url = str(request.getfixturevalue("postgres_url"))
-        await migrate(url)
+        await fresh_postgres(url)
         overrides["database_url"] = url
     settings = sandbox_settings(sandbox, **overrides)
     async with running(settings) as app:
