@@ -50,7 +50,8 @@ async def admin(request: pytest.FixtureRequest, sandbox: Sandbox) -> AsyncIterat
         )
         async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
             yield Admin(admin_grpc.EnrichmentAdminServiceStub(channel))
-        await app.store.purge(None)
+    if request.param == "postgres":
+        await fresh_postgres(str(overrides["database_url"]))  # leave no rows behind
 
 
 def violations(error: grpc.aio.AioRpcError) -> list[str]:

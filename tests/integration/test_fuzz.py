@@ -114,6 +114,8 @@ async def channel(
         grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as raw,
     ):
         yield raw
+    if request.param == "postgres":
+        await fresh_postgres(str(overrides["database_url"]))  # leave no rows behind
 
 
 @pytest.fixture
