@@ -127,7 +127,7 @@ class SpacingLimiter:
             try:
                 granted = await waiter.granted
             except asyncio.CancelledError:
-                with contextlib.suppress(ValueError):
+                with contextlib.suppress(ValueError):  # the dispatcher may have dropped it
                     self._lanes[lane].remove(waiter)
                 raise
             if not granted:
@@ -149,6 +149,7 @@ class SpacingLimiter:
             if now < self._next_free:
                 await self._sleep(self._next_free - now)
                 continue
+            self._forget_cancelled()
             self._refuse_hopeless(now)
             waiter = self._pick()
             if waiter is not None:
@@ -156,6 +157,13 @@ class SpacingLimiter:
                 self._next_free += self._interval
                 waiter.granted.set_result(True)
                 self._refuse_hopeless(self._next_free)
+
+    def _forget_cancelled(self) -> None:
+        """Drop waiters whose caller was cancelled but has not run its cleanup yet (its
+        future is cancelled at once; the task removes itself only when it next runs)."""
+        for queue in self._lanes:
+            for waiter in [w for w in queue if w.granted.done()]:
+                queue.remove(waiter)
 
     def _pick(self) -> _Waiter | None:
         """The head of the highest waiting lane, unless a lower lane is owed its share."""

@@ -154,6 +154,7 @@ class RedisRateLimiter:
         # register_script does no I/O; the Script object sends EVALSHA and falls back
         # to EVAL after NOSCRIPT, which is what a restarted (empty) Redis answers.
         self._take = redis.register_script(_TAKE_SCRIPT)
+        self._leaving: set[asyncio.Task[None]] = set()
         self._leave = redis.register_script(_LEAVE_SCRIPT)
 
     async def acquire(self, deadline: Deadline, lane: Priority = Priority.INTERACTIVE) -> bool:
@@ -184,7 +185,9 @@ class RedisRateLimiter:
                 front = False
                 await self._sleep(min(reply / 1_000_000, deadline.remaining()))
         except asyncio.CancelledError:
-            asyncio.get_running_loop().create_task(self._forget(waiter))
+            leaving = asyncio.get_running_loop().create_task(self._forget(waiter))
+            self._leaving.add(leaving)  # keep a reference until it is done
+            leaving.add_done_callback(self._leaving.discard)
             raise
 
     async def _poll(

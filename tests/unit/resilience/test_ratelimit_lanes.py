@@ -30,13 +30,17 @@ class ManualTime:
         self._sleepers.append((self.now + seconds, future))
         await future
 
-    async def advance(self, seconds: float) -> None:
-        """Move time forward, wake the sleepers that are due, let everyone run."""
-        self.now += seconds
+    def wake_due(self) -> None:
+        """Resolve the sleeps that are due (their tasks run at the next loop turns)."""
         for wake, future in list(self._sleepers):
             if wake <= self.now + 1e-9:
                 self._sleepers.remove((wake, future))
                 future.set_result(None)
+
+    async def advance(self, seconds: float) -> None:
+        """Move time forward, wake the sleepers that are due, let everyone run."""
+        self.now += seconds
+        self.wake_due()
         for _ in range(5):
             await asyncio.sleep(0)
 
@@ -165,3 +169,26 @@ def test_min_share_must_be_a_share() -> None:
         starvation_limit(0.0)
     assert starvation_limit(1.0) == 0
     assert starvation_limit(0.25) == 3
+
+
+async def test_a_waiter_cancelled_just_before_its_slot_does_not_break_the_dispatcher(
+    time_: ManualTime,
+) -> None:
+    """Cancelled after the dispatcher's wake-up is queued, before either runs: the slot
+    goes to the next waiter and the dispatcher keeps handing out slots."""
+    limiter = _limiter(time_)
+    assert await limiter.acquire(Deadline(time_.now + 10, time_.clock))
+    first = asyncio.create_task(limiter.acquire(Deadline(time_.now + 10, time_.clock)))
+    second = asyncio.create_task(limiter.acquire(Deadline(time_.now + 10, time_.clock)))
+    third = asyncio.create_task(limiter.acquire(Deadline(time_.now + 10, time_.clock)))
+    await time_.advance(0)
+    time_.now += 1.0
+    time_.wake_due()  # the dispatcher's wake-up is queued first...
+    first.cancel()  # ...then the first waiter's cancellation
+    await time_.advance(0)
+    assert second.done()
+    assert second.result() is True
+    await time_.advance(1.0)
+    assert third.done()
+    assert third.result() is True
+    assert first.cancelled()
