@@ -3,7 +3,8 @@
 ``python -m bench.pipeline --target 127.0.0.1:50051 [--tracks tracks.json]
 [--concurrency 100]``. The tracks (JSON ``[{"artist": ..., "title": ...}]``; default: every
 track of the fixture site) go through ``process_item`` with ``concurrency`` items in
-flight, as Scrapy's ``CONCURRENT_ITEMS`` would; the first pass meets a cold service cache,
+flight, as Scrapy's ``CONCURRENT_ITEMS`` would (and an in-flight window of that size:
+``ENRICHMENT_MAX_IN_FLIGHT``); the first pass meets a cold service cache,
 the second a warm one. The ids carry a run-unique suffix so "cold" is really cold.
 """
 
@@ -97,7 +98,8 @@ async def bench(
 ) -> list[BenchResult]:
     """A cold pass then a warm pass of ``tracks`` through the pipeline at ``target``."""
     pipeline = APIEnrichmentPipeline(
-        EnrichmentConfig(target, 30.0, fallback_enabled=False), _Stats()
+        EnrichmentConfig(target, 30.0, fallback_enabled=False, max_in_flight=concurrency),
+        _Stats(),
     )
     await pipeline.open_spider()
     run = uuid.uuid4().hex[:8]

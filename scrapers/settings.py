@@ -68,6 +68,9 @@ ENRICHMENT_RETRY_INITIAL_S = float(os.environ.get("ENRICHMENT_RETRY_INITIAL_S", 
 ENRICHMENT_RETRY_MAX_S = float(os.environ.get("ENRICHMENT_RETRY_MAX_S", "10"))
 # A crawl's calls are bulk work: live callers get scarce upstream quota first.
 ENRICHMENT_PRIORITY = os.environ.get("ENRICHMENT_PRIORITY", "bulk")
+# Enrich calls in flight at most per crawl process; the pipeline lowers it while the
+# service's own quota refuses calls, so items wait here instead of being deferred.
+ENRICHMENT_MAX_IN_FLIGHT = int(os.environ.get("ENRICHMENT_MAX_IN_FLIGHT", "16"))
 
 # The database the service uses (its ENRICHMENT_DATABASE_URL semantics).
 ENRICHMENT_DATABASE_URL = os.environ.get(

@@ -44,6 +44,7 @@ from enrichment_client import (
 )
 from scrapers.items import TrackItem
 from scrapers.pipelines.mapping import apply_response, has_full_metadata, status_name
+from scrapers.pipelines.window import InFlightWindow
 
 __all__ = ["APIEnrichmentPipeline", "EnrichmentConfig"]
 
@@ -78,6 +79,8 @@ class EnrichmentConfig:
     retry_max_s: float = 10.0  # ENRICHMENT_RETRY_MAX_S
     #: A crawl is bulk work: live (interactive) callers get upstream quota first.
     priority: Priority = Priority.BULK  # ENRICHMENT_PRIORITY
+    #: Calls in flight at most; fewer while the service's quota refuses (``window.py``).
+    max_in_flight: int = 16  # ENRICHMENT_MAX_IN_FLIGHT
 
     @classmethod
     def from_settings(cls, settings: Any) -> EnrichmentConfig:
@@ -89,6 +92,7 @@ class EnrichmentConfig:
             retry_initial_s=settings.getfloat("ENRICHMENT_RETRY_INITIAL_S", 0.5),
             retry_max_s=settings.getfloat("ENRICHMENT_RETRY_MAX_S", 10.0),
             priority=Priority.parse(settings.get("ENRICHMENT_PRIORITY") or "bulk"),
+            max_in_flight=settings.getint("ENRICHMENT_MAX_IN_FLIGHT", 16),
         )
 
 
@@ -99,6 +103,7 @@ class APIEnrichmentPipeline:
         self.config = config
         self.stats = stats
         self.client: EnrichmentClient | None = None
+        self.window = InFlightWindow(config.max_in_flight)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -158,7 +163,7 @@ class APIEnrichmentPipeline:
         delay = self.config.retry_initial_s
         while True:
             try:
-                return await self.client.enrich_request(_request(item, self.config.priority))
+                return await self._call(self.client, _request(item, self.config.priority))
             except InvalidArgument as exc:
                 fields = sorted({v.field for v in exc.violations}) or ["(not named)"]
                 self._drop(item, fields, exc.message)
@@ -172,6 +177,15 @@ class APIEnrichmentPipeline:
                 self.stats.inc_value("enrichment/retries")
             await asyncio.sleep(delay * random.uniform(0.5, 1.0))
             delay = min(delay * 2, self.config.retry_max_s)
+
+    async def _call(self, client: EnrichmentClient, request: pb.EnrichRequest) -> pb.EnrichResponse:
+        """One call inside the in-flight window, telling it whether the service answered
+        or its own quota refused."""
+        async with self.window.slot() as slot:
+            response = await client.enrich_request(request)
+            slot.refused = refused_locally(response)
+            slot.answered = not slot.refused
+            return response
 
     def _drop(self, item: ItemAdapter, fields: list[str], reason: str) -> NoReturn:
         """Count and log an item the service cannot take, then drop it."""

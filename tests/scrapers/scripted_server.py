@@ -3,7 +3,9 @@
 It stands in for the enrichment service where a test needs an answer the real service
 gives only under rare faults (``UNKNOWN``, ``INTERNAL``, ``CANCELLED``,
 ``RESOURCE_EXHAUSTED``...): the pipeline under test talks to it over a real channel, so
-the error reaches it exactly as grpc delivers it. ``failures`` is a queue of status codes
+the error reaches it exactly as grpc delivers it. ``capacity`` imitates the service's own
+quota: calls beyond it are refused as the real service refuses what its lanes cannot
+serve before the deadline. ``failures`` is a queue of status codes
 answered one per call; once it is empty every call is answered COMPLETED. ``hold`` keeps
 calls waiting until ``release()`` (to prove calls overlap, and to provoke deadlines).
 """
@@ -35,6 +37,10 @@ class Script:
     hold: bool = False
     #: Calls answered PARTIAL because the service's own quota had no slot for them.
     local_refusals: int = 0
+    #: Calls the service's quota can hold at once: a call arriving when this many are
+    #: inside is refused like ``local_refusals``; the others take ``service_s`` each.
+    capacity: int | None = None
+    service_s: float = 0.0
     #: The priority of every request received, in order.
     priorities: list[int] = field(default_factory=list)
     calls: int = 0
@@ -116,6 +122,9 @@ class _Servicer(enrichment_pb2_grpc.EnrichmentServiceServicer):
             if script.local_refusals:
                 script.local_refusals -= 1
                 return _refused_locally(request, metadata)
+            if script.capacity is not None and script.in_flight > script.capacity:
+                return _refused_locally(request, metadata)
+            await asyncio.sleep(script.service_s)
             return pb.EnrichResponse(
                 track_id=request.track_id,
                 status=pb.ENRICHMENT_STATUS_COMPLETED,

@@ -47,11 +47,13 @@ def track(artist: str = "deadmau5", title: str = "Strobe") -> TrackItem:
 
 @asynccontextmanager
 async def pipeline_for(
-    script: Script, *, fallback: bool, timeout_s: float = 10.0
+    script: Script, *, fallback: bool, timeout_s: float = 10.0, max_in_flight: int = 16
 ) -> AsyncIterator[APIEnrichmentPipeline]:
     """The pipeline, opened against a scripted server."""
     async with scripted_server(script) as target:
-        config = EnrichmentConfig(target, timeout_s, fallback, retry_initial_s=0.001)
+        config = EnrichmentConfig(
+            target, timeout_s, fallback, retry_initial_s=0.001, max_in_flight=max_in_flight
+        )
         opened = APIEnrichmentPipeline(config, Stats())
         await opened.open_spider()
         try:
@@ -129,14 +131,20 @@ async def test_real_deadline_saves_pending() -> None:
     assert counted(pipeline)["enrichment/failed/DEADLINE_EXCEEDED"] == 1
 
 
-async def test_calls_overlap() -> None:
-    """Twenty items are inside the service at the same time (nothing serialises them)."""
-    script = Script(hold=True)
-    async with pipeline_for(script, fallback=True) as pipeline:
-        items = [track(f"Artist {n}", f"Title {n}") for n in range(20)]
+async def test_calls_overlap_up_to_the_window() -> None:
+    """Once the window has grown (twenty answers), twenty items are inside the service at
+    the same time (nothing serialises them), and never more: the other ten wait."""
+    script = Script()
+    async with pipeline_for(script, fallback=True, max_in_flight=20) as pipeline:
+        warm = [track(f"Warm {n}", f"Title {n}") for n in range(20)]
+        await asyncio.gather(*(pipeline.process_item(item) for item in warm))
+        assert pipeline.window.limit == 20
+        script.hold = True
+        items = [track(f"Artist {n}", f"Title {n}") for n in range(30)]
         calls = asyncio.gather(*(pipeline.process_item(item) for item in items))
         await asyncio.wait_for(script.wait_in_flight(20), 30)
+        assert (script.calls, pipeline.window.in_flight) == (40, 20)
         script.release()
         results = await calls
-    assert script.peak_in_flight == 20
+    assert (script.peak_in_flight, script.calls) == (20, 50)
     assert {result["enrichment_status"] for result in results} == {"completed"}
