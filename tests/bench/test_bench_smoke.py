@@ -37,7 +37,8 @@ TARGETS = {
     "mb_max_in_1s", "mb_503", "server_peak_rss_mb",
 }  # fmt: skip
 QUOTA = {
-    "backlog_quota_bound_s", "backlog_quota_efficiency", "zipf_quota_bound_s",
+    "backlog_quota_bound_s", "backlog_quota_efficiency", "backlog_live_mb_calls_per_s",
+    "backlog_quota_ceiling", "backlog_share_of_ceiling", "zipf_quota_bound_s",
     "zipf_quota_efficiency",
 }  # fmt: skip
 
