@@ -17,6 +17,8 @@ import pytest
 import yaml
 
 from enrichment_server.telemetry.metrics import Metrics
+from tests.deploy import files, tools
+from tests.deploy.conftest import need_tools
 
 ROOT = Path(__file__).resolve().parents[2]
 MONITORING = ROOT / "monitoring"
@@ -134,29 +136,26 @@ def test_prometheus_rule_carries_the_rules_file() -> None:
     assert _script("build_prometheus_rule").main(["--check"]) == 0
 
 
-def _render_prod(vd: ModuleType, job: str | None = None) -> list[dict[str, Any]]:
+def _render_prod(job: str | None = None) -> list[dict[str, Any]]:
     """The prod overlay rendered (example secrets), optionally with another job name."""
-    if vd.tools_missing():
-        pytest.skip("kubectl / kubernetes-validate missing")
-    with vd.materialised_k8s() as k8s:
+    need_tools()
+    with tools.materialised_k8s() as k8s:
         if job is not None:
             monitor = k8s / "components" / "monitoring" / "servicemonitor.yaml"
             text = monitor.read_text()
             monitor.write_text(
                 text.replace("replacement: metadata-enrichment", f"replacement: {job}")
             )
-        objects: list[dict[str, Any]] = vd.load_objects(vd.render("overlays/prod", k8s))
-    return objects
+        return files.load_objects(tools.render("overlays/prod", k8s))
 
 
 def test_service_monitor_and_prometheus_rule_hang_together(tmp_path: Path) -> None:
     """Rendered prod: the ServiceMonitor scrapes the Service port that reaches the metrics
     container port and names the job; the PrometheusRule's groups pass promtool and select
     that job, also when the job is renamed in the ServiceMonitor alone."""
-    vd = _script("validate_deploy")
-    objs = _render_prod(vd)
-    monitor = vd.find(objs, "ServiceMonitor", "enrichment-server")
-    rule = vd.find(objs, "PrometheusRule", "enrichment-server")
+    objs = _render_prod()
+    monitor = files.find(objs, "ServiceMonitor", "enrichment-server")
+    rule = files.find(objs, "PrometheusRule", "enrichment-server")
     assert monitor["apiVersion"] == rule["apiVersion"] == "monitoring.coreos.com/v1"
     assert monitor["metadata"]["namespace"] == rule["metadata"]["namespace"] == "enrichment"
     (endpoint,) = monitor["spec"]["endpoints"]
@@ -170,8 +169,8 @@ def test_service_monitor_and_prometheus_rule_hang_together(tmp_path: Path) -> No
         )
     ]
     ports = [p for s in selected for p in s["spec"]["ports"] if p["name"] == endpoint["port"]]
-    container = vd.server_container(vd.find(objs, "Deployment", "enrichment-server"))
-    assert [p["targetPort"] for p in ports] == [vd.container_port(container, "metrics")]
+    container = files.server_container(files.find(objs, "Deployment", "enrichment-server"))
+    assert [p["targetPort"] for p in ports] == [files.container_port(container, "metrics")]
     assert endpoint["path"] == "/metrics"
     (relabel,) = endpoint["relabelings"]
     assert relabel["targetLabel"] == "job"
@@ -182,8 +181,8 @@ def test_service_monitor_and_prometheus_rule_hang_together(tmp_path: Path) -> No
         [_promtool(), "check", "rules", str(groups)], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    renamed = vd.find(
-        _render_prod(vd, job="music-enrichment"), "PrometheusRule", "enrichment-server"
+    renamed = files.find(
+        _render_prod(job="music-enrichment"), "PrometheusRule", "enrichment-server"
     )
     assert renamed["spec"]["groups"][0]["rules"][0]["expr"] == 'up{job="music-enrichment"}'
 
