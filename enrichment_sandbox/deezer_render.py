@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 
-from enrichment_sandbox import derived
+from enrichment_sandbox import derived, ids
 from enrichment_sandbox.catalogue import CatalogueTrack
 from enrichment_sandbox.text import fold, strip_featuring
 
@@ -55,7 +55,7 @@ def contributor(base: str, name: str, role: str) -> dict[str, object]:
 def artist_object(base: str, name: str) -> dict[str, object]:
     """The artist object embedded in tracks and albums."""
     artist_id = derived.deezer_artist_id(name)
-    image = derived.hex_digest("deezer-artist-image", str(artist_id))
+    image = ids.hex_digest("deezer-artist-image", str(artist_id))
     return {
         "id": artist_id,
         "name": name,
@@ -80,7 +80,7 @@ def titles(track: CatalogueTrack) -> tuple[str, str, str]:
 def album_ref(base: str, track: CatalogueTrack) -> dict[str, object]:
     """The album object embedded in a track."""
     album_id = derived.deezer_album_id(track)
-    image = derived.hex_digest("deezer-cover", str(album_id))
+    image = ids.hex_digest("deezer-cover", str(album_id))
     return {
         "id": album_id,
         "title": track.album,
@@ -102,7 +102,7 @@ def search_item(base: str, track: CatalogueTrack) -> dict[str, object]:
     """A simplified track, as search results and album track lists carry it."""
     track_id = derived.deezer_track_id(track)
     title, short, version = titles(track)
-    preview = derived.hex_digest("deezer-preview", str(track_id))
+    preview = ids.hex_digest("deezer-preview", str(track_id))
     return {
         "id": track_id,
         "readable": True,
@@ -116,7 +116,7 @@ def search_item(base: str, track: CatalogueTrack) -> dict[str, object]:
         "explicit_content_lyrics": 0,
         "explicit_content_cover": 0,
         "preview": f"https://cdnt-preview.dzcdn.net/api/1/1/{preview[:1]}/{preview}.mp3",
-        "md5_image": derived.hex_digest("deezer-cover", str(derived.deezer_album_id(track))),
+        "md5_image": ids.hex_digest("deezer-cover", str(derived.deezer_album_id(track))),
         "artist": artist_object(base, _main_artists(track)[0]),
         "album": album_ref(base, track),
         "type": "track",
@@ -136,7 +136,7 @@ def full_track(base: str, track: CatalogueTrack, place: derived.Placement) -> di
         "disk_number": 1,
         "release_date": track.release_date,
         "bpm": derived.deezer_bpm(track),
-        "gain": -round(6 + derived.digest(track.mbid, "deezer-gain") % 60 / 10, 1),
+        "gain": -round(6 + ids.number(track.mbid, "deezer-gain") % 60 / 10, 1),
         "available_countries": list(COUNTRIES),
         "contributors": [
             contributor(base, name, "Main" if name in main else "Featured")

@@ -2,25 +2,24 @@
 
 Track numbers, album sizes, image hashes, MusicBrainz track ids and the like are derived
 deterministically from a record's identifiers (and, for release layouts, from the other
-records on the same release), so every imitation and every run agrees about them: the
+records on the same release) with ``enrichment_sandbox.ids``, the derivation the catalogue's
+own ids come from, so every imitation and every run agrees about them: the
 Spotify ``track_number`` equals the MusicBrainz medium track ``number`` and the Last.fm
 album ``@attr.position``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import random
 import re
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from enrichment_sandbox.catalogue import CatalogueTrack
+from enrichment_sandbox.ids import base62_id, number, stable_uuid
 from enrichment_sandbox.text import fold
 
 _VERSION = re.compile(r"\s*(?:[\(\[][^\)\]]*[\)\]]|\s-\s[^-]*)\s*$")
-_NAMESPACE = uuid.UUID("6f1c5a52-4d7e-4f0e-9a43-2b8c1d0e7f35")
 
 AREA_NAMES = {
     "US": "United States",
@@ -46,22 +45,6 @@ _KNOWN_AREA_IDS = {
     "GB": "8a754a16-0027-3a29-b6d7-2b40ea0481ed",
     "XW": "525d4e18-3d00-31b9-a58b-a146a916de8f",
 }
-
-
-def digest(*parts: str) -> int:
-    """A stable non-negative integer derived from ``parts``."""
-    raw = hashlib.sha256("\x1f".join(parts).encode()).digest()
-    return int.from_bytes(raw[:8], "big")
-
-
-def hex_digest(*parts: str, length: int = 32) -> str:
-    """A stable lowercase hex string of ``length`` characters derived from ``parts``."""
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:length]
-
-
-def stable_uuid(*parts: str) -> str:
-    """A stable UUID (v5) string derived from ``parts``."""
-    return str(uuid.uuid5(_NAMESPACE, "\x1f".join(parts)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +87,9 @@ class ReleaseLayout:
 def _lay_out(release: str, members: list[CatalogueTrack]) -> dict[tuple[str, str], Placement]:
     album = fold(members[0].album)
     single = any(_base_title(m.title) == album for m in members)
-    size = digest(release, "size")
+    size = number(release, "size")
     total = max(len(members), 1 + size % 3 if single else 6 + size % 9)
-    ordered = sorted(members, key=lambda m: (fold(m.title) != album, digest(m.mbid, "position")))
+    ordered = sorted(members, key=lambda m: (fold(m.title) != album, number(m.mbid, "position")))
     if single:
         positions = list(range(1, len(members) + 1))
     else:
@@ -119,7 +102,7 @@ def _lay_out(release: str, members: list[CatalogueTrack]) -> dict[tuple[str, str
 
 def mb_length(track: CatalogueTrack) -> int:
     """The MusicBrainz recording length (ms): a little off Spotify's, as in real data."""
-    return track.duration_ms - digest(track.mbid, "length") % 900
+    return track.duration_ms - number(track.mbid, "length") % 900
 
 
 def lastfm_duration(track: CatalogueTrack) -> int:
@@ -153,7 +136,7 @@ def sort_name(name: str) -> str:
 
 def barcode(track: CatalogueTrack) -> str:
     """A 12-digit UPC for the record's release."""
-    return f"{digest(track.release_mbid, 'upc') % 10**12:012d}"
+    return f"{number(track.release_mbid, 'upc') % 10**12:012d}"
 
 
 # --- Deezer -------------------------------------------------------------------------------
@@ -176,22 +159,22 @@ _DEEZER_ELECTRO = (106, "Electro")
 
 def deezer_track_id(track: CatalogueTrack) -> int:
     """The Deezer track id (an int, like the real ones: 7-10 digits)."""
-    return 1_000_000 + digest(track.mbid, "deezer-track") % 2_000_000_000
+    return 1_000_000 + number(track.mbid, "deezer-track") % 2_000_000_000
 
 
 def deezer_album_id(track: CatalogueTrack) -> int:
     """The Deezer album id, shared by every record on the same release."""
-    return 100_000 + digest(track.release_mbid, "deezer-album") % 900_000_000
+    return 100_000 + number(track.release_mbid, "deezer-album") % 900_000_000
 
 
 def deezer_artist_id(name: str) -> int:
     """The Deezer artist id of a credited name (the same name is one artist everywhere)."""
-    return 1_000 + digest(fold(name), "deezer-artist") % 20_000_000
+    return 1_000 + number(fold(name), "deezer-artist") % 20_000_000
 
 
 def deezer_bpm(track: CatalogueTrack) -> float:
     """Deezer's ``bpm``: ``0`` (unknown) for about a quarter of tracks, as on the real service."""
-    if digest(track.mbid, "deezer-bpm") % 4 == 0:
+    if number(track.mbid, "deezer-bpm") % 4 == 0:
         return 0.0
     return round(track.tempo, 1)
 
@@ -212,27 +195,15 @@ def deezer_genres(track: CatalogueTrack) -> list[tuple[int, str]]:
 
 # --- GetSongBPM ---------------------------------------------------------------------------
 
-_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-
-def short_id(*parts: str, length: int = 6) -> str:
-    """A stable base62 id of ``length`` characters, like GetSongBPM's ``"voKlYL"``."""
-    value = digest(*parts)
-    chars = []
-    for _ in range(length):
-        value, rest = divmod(value, 62)
-        chars.append(_BASE62[rest])
-    return "".join(chars)
-
 
 def gsb_song_id(track: CatalogueTrack) -> str:
     """The GetSongBPM song id."""
-    return short_id(track.mbid, "gsb-song")
+    return base62_id(track.mbid, "gsb-song", length=6)
 
 
 def gsb_artist_id(name: str) -> str:
     """The GetSongBPM artist id of a credited name."""
-    return short_id(fold(name), "gsb-artist", length=4)
+    return base62_id(fold(name), "gsb-artist", length=4)
 
 
 # --- How each service writes a version --------------------------------------------------
@@ -249,7 +220,7 @@ def spotify_name(track: CatalogueTrack) -> str:
     labels' releases the featured artists also in the name ("Saku (feat. Clara La San)")."""
     _, feat, featured = track.artist.partition(" feat. ")
     base = track.base_title
-    if feat and digest(track.label, "feat-in-name") % 3 == 0:
+    if feat and number(track.label, "feat-in-name") % 3 == 0:
         base = f"{base} (feat. {featured})"
     return f"{base} - {track.version}" if track.version else base
 
@@ -265,4 +236,4 @@ def musicbrainz_title(track: CatalogueTrack) -> str:
 
 def spotify_credits_remixer(track: CatalogueTrack) -> bool:
     """Whether Spotify lists the remixer in ``artists[]``: some labels do, others do not."""
-    return bool(track.remixer) and digest(track.label, "credits-remixer") % 2 == 0
+    return bool(track.remixer) and number(track.label, "credits-remixer") % 2 == 0

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import urllib.parse
 
-from enrichment_sandbox import derived
+from enrichment_sandbox import derived, ids
 from enrichment_sandbox.catalogue import CatalogueTrack
 from enrichment_sandbox.text import fold, strip_featuring
 
@@ -60,7 +60,7 @@ def _artist(track: CatalogueTrack) -> dict[str, object]:
 
 def _percent(track: CatalogueTrack, value: float, name: str) -> dict[str, object]:
     """``{name: 0..100}``, or nothing for the one song in seven GetSongBPM has no value for."""
-    if derived.digest(track.mbid, "gsb", name) % 7 == 0:
+    if ids.number(track.mbid, "gsb", name) % 7 == 0:
         return {}
     return {name: max(0, min(100, round(value * 100)))}
 
@@ -80,12 +80,12 @@ def song_object(track: CatalogueTrack) -> dict[str, object]:
         song["key_of"] = key_of(track.pitch_class, major)
         song["open_key"] = open_key(track.pitch_class, major)
     song |= _percent(track, track.danceability, "danceability")
-    acoustic = derived.digest(track.mbid, "gsb-acoustic") % 30 / 100
+    acoustic = ids.number(track.mbid, "gsb-acoustic") % 30 / 100
     song |= _percent(track, acoustic, "acousticness")
     song["artist"] = _artist(track)
     song["album"] = {
         "title": track.album,
-        "uri": f"{SITE}/album/{_slug(track.album)}/{derived.short_id(track.release_mbid)}",
+        "uri": f"{SITE}/album/{_slug(track.album)}/{ids.base62_id(track.release_mbid, length=6)}",
         "year": track.release_date[:4],
     }
     return song

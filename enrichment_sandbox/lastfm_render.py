@@ -10,7 +10,7 @@ from __future__ import annotations
 import urllib.parse
 from xml.sax.saxutils import escape, quoteattr
 
-from enrichment_sandbox import derived
+from enrichment_sandbox import derived, ids
 from enrichment_sandbox.catalogue import CatalogueTrack
 from enrichment_sandbox.text import strip_featuring
 
@@ -47,7 +47,7 @@ def track_url(artist: str, title: str) -> str:
 
 def images(key: str) -> list[dict[str, str]]:
     """The four image sizes Last.fm lists for an album or track."""
-    digest = derived.hex_digest("lastfm-image", key)
+    digest = ids.hex_digest("lastfm-image", key)
     return [{"#text": f"{IMAGE_URL}{path}/{digest}.png", "size": size} for path, size in _SIZES]
 
 

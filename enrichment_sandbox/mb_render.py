@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from enrichment_sandbox import derived
+from enrichment_sandbox import derived, ids
 from enrichment_sandbox.catalogue import CatalogueTrack
 
 OFFICIAL_STATUS_ID = "4e304316-386d-3409-af2e-78857eec5cfe"
@@ -49,7 +49,7 @@ def credit_parts(track: CatalogueTrack) -> list[tuple[str, str, str]]:
 def _artist(name: str, mbid: str, track: CatalogueTrack, *, full: bool) -> dict[str, object]:
     artist: dict[str, object] = {"id": mbid, "name": name, "sort-name": derived.sort_name(name)}
     if full:
-        kind = "Group" if derived.digest(mbid, "type") % 3 == 0 else "Person"
+        kind = "Group" if ids.number(mbid, "type") % 3 == 0 else "Person"
         country = derived.country(track)
         artist |= {
             "disambiguation": "",
@@ -96,7 +96,7 @@ def release_group(
 
 def _medium_track(track: CatalogueTrack, place: derived.Placement) -> dict[str, object]:
     return {
-        "id": derived.stable_uuid("track", track.mbid),
+        "id": ids.stable_uuid("track", track.mbid),
         "number": str(place.position),
         "title": derived.musicbrainz_title(track),
         "length": derived.mb_length(track),
@@ -142,7 +142,7 @@ def search_recording(
     return {
         "id": track.mbid,
         "score": score,
-        "artist-credit-id": derived.stable_uuid("artist-credit", *track.artist_mbids),
+        "artist-credit-id": ids.stable_uuid("artist-credit", *track.artist_mbids),
         "title": derived.musicbrainz_title(track),
         "length": derived.mb_length(track),
         "video": None,
@@ -253,7 +253,7 @@ def _genres(track: CatalogueTrack) -> list[dict[str, object]]:
         {
             "count": count,
             "disambiguation": "",
-            "id": derived.stable_uuid("genre", name),
+            "id": ids.stable_uuid("genre", name),
             "name": name,
         }
         for name, count in track.mb_tags
@@ -263,7 +263,7 @@ def _genres(track: CatalogueTrack) -> list[dict[str, object]]:
 def label_info(track: CatalogueTrack) -> list[dict[str, object]]:
     """The ``label-info`` list of a release lookup with ``inc=labels``."""
     label = {
-        "id": derived.stable_uuid("label", track.label),
+        "id": ids.stable_uuid("label", track.label),
         "name": track.label,
         "sort-name": derived.sort_name(track.label),
         "disambiguation": "",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from enrichment_sandbox import derived
+from enrichment_sandbox import derived, ids
 from enrichment_sandbox.catalogue import CatalogueTrack
 
 OPEN_URL = "https://open.spotify.com"
@@ -39,7 +39,7 @@ def _artists(base: str, track: CatalogueTrack) -> list[dict[str, object]]:
         for name, artist_id in zip(track.artists, track.spotify_artist_ids, strict=False)
     ]
     if derived.spotify_credits_remixer(track) and track.remixer not in track.artists:
-        remixer_id = derived.short_id("spotify:artist", track.remixer, length=22)
+        remixer_id = ids.base62_id("spotify:artist", track.remixer)
         artists.append(artist_object(base, track.remixer, remixer_id))
     return artists
 
@@ -53,7 +53,7 @@ def album_object(
 ) -> dict[str, object]:
     """The SimplifiedAlbum embedded in a track (the first credited artist is the album's)."""
     album_id = track.spotify_album_id
-    image_hash = derived.hex_digest("cover", album_id, length=24)
+    image_hash = ids.hex_digest("cover", album_id, length=24)
     album: dict[str, object] = {
         "album_type": "single" if place.single else "album",
         "total_tracks": place.total_tracks,
@@ -118,7 +118,7 @@ def track_object(
 
 def _unit(track: CatalogueTrack, name: str, scale: float = 1.0) -> float:
     """A stable pseudo-measurement in 0..scale for features the catalogue lacks."""
-    return round(derived.digest(track.spotify_id, name) % 10_000 / 10_000 * scale, 4)
+    return round(ids.number(track.spotify_id, name) % 10_000 / 10_000 * scale, 4)
 
 
 def audio_features_object(base: str, track: CatalogueTrack) -> dict[str, object]:

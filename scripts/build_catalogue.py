@@ -1,9 +1,10 @@
 """Generate ``enrichment_sandbox/catalogue.json``, the sandbox's track catalogue.
 
-The track list below is hand-written (real, well-known DJ tracks with plausible album,
-label, date, tempo, key, duration, Last.fm tags and listener counts); every identifier is
-derived from it deterministically with hashlib/uuid5, so running the script again rewrites
-the JSON byte for byte::
+The tracks are hand-written in ``scripts/catalogue_tracks.csv`` (real, well-known DJ tracks
+with plausible album, label, date, tempo, key, duration, Last.fm tags and listener counts);
+every identifier is derived from them deterministically with ``enrichment_sandbox.ids``, the
+derivation the imitations use for what the catalogue does not record, so running the script
+again rewrites the JSON byte for byte::
 
     .venv/bin/python scripts/build_catalogue.py [--out PATH]
 
@@ -18,20 +19,18 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import json
 import re
 import sys
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from enrichment_sandbox.ids import base62_id, digest, number, stable_uuid
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "enrichment_sandbox" / "catalogue.json"
 
-BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-NAMESPACE = uuid.UUID("6f1c2b0e-5d1a-4c57-9a43-1f0e8d7b3c21")
 NOTES = {"C": 0, "C#": 1, "D": 2, "D#": 3, "E": 4, "F": 5, "F#": 6}
 NOTES |= {"G": 7, "G#": 8, "A": 9, "A#": 10, "B": 11}
 
@@ -340,31 +339,6 @@ GENRE_PROFILES: dict[str, tuple[float, float, float]] = {
 }
 
 
-def digest(*parts: str) -> bytes:
-    """SHA-256 of the parts, NUL-separated."""
-    return hashlib.sha256("\0".join(parts).encode("utf-8")).digest()
-
-
-def number(*parts: str) -> int:
-    """A stable 64-bit number derived from the parts."""
-    return int.from_bytes(digest(*parts)[:8], "big")
-
-
-def base62_id(*parts: str) -> str:
-    """A 22-character base62 id in Spotify's shape."""
-    value = int.from_bytes(digest(*parts), "big")
-    chars = []
-    for _ in range(22):
-        value, rest = divmod(value, 62)
-        chars.append(BASE62[rest])
-    return "".join(chars)
-
-
-def mbid(*parts: str) -> str:
-    """A lowercase UUID (version 5) in MusicBrainz's shape."""
-    return str(uuid.uuid5(NAMESPACE, "\0".join(parts)))
-
-
 def split_credit(credit: str) -> tuple[str, ...]:
     """The individual artists of a display credit, in credit order."""
     protected = credit
@@ -549,10 +523,12 @@ def build(tracks: list[Row] | None = None) -> list[dict[str, Any]]:
                 ],
                 "spotify_album_id": base62_id("spotify:album", *album),
                 "isrc": isrc,
-                "mbid": mbid("recording", *key),
-                "artist_mbids": [REAL_ARTIST_MBIDS.get(a) or mbid("artist", a) for a in artists],
-                "release_mbid": mbid("release", *album),
-                "release_group_mbid": mbid("release-group", *album),
+                "mbid": stable_uuid("recording", *key),
+                "artist_mbids": [
+                    REAL_ARTIST_MBIDS.get(a) or stable_uuid("artist", a) for a in artists
+                ],
+                "release_mbid": stable_uuid("release", *album),
+                "release_group_mbid": stable_uuid("release-group", *album),
                 "album": row.album,
                 "label": row.label,
                 "catalog_number": album_catnos[album],
@@ -601,7 +577,7 @@ def assign_flags(tracks: list[Row], records: list[dict[str, Any]]) -> None:
     without_lastfm = {i for i, r in enumerate(records) if not r["on_lastfm"]} | protected
     order = rank(tracks, "lastfm_mbid", without_lastfm)
     for i in order[:STALE_LASTFM_MBIDS]:
-        records[i]["lastfm_mbid"] = mbid("stale-lastfm", records[i]["mbid"])
+        records[i]["lastfm_mbid"] = stable_uuid("stale-lastfm", records[i]["mbid"])
     for i in [*sorted(protected), *order[STALE_LASTFM_MBIDS:]][: len(records) // 2]:
         records[i]["lastfm_mbid"] = records[i]["mbid"]
     for i in rank(tracks, "mb_tags", set())[: len(records) // 2]:

@@ -15,17 +15,28 @@ from enrichment_sandbox.catalogue import Catalogue, load_catalogue
 from enrichment_sandbox.controls import FaultRule
 from enrichment_sandbox.deezer import parse_query
 from enrichment_sandbox.runner import Sandbox
-from tests.unit.sandbox.support import CATALOGUE, HIDDEN, JSON, SAKU, STROBE, get_json
-
-NO_BPM = dataclasses.replace(
+from tests.unit.sandbox.support import (
+    CATALOGUE,
+    HIDDEN,
+    JSON,
     SAKU,
-    title="Mystery Groove (Dub Mix)",
-    artist="Anon Crew",
-    artists=("Anon Crew",),
-    mbid="0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c00",
-    isrc="GBXYZ2400001",
-    release_mbid="0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
-    album="Mystery Groove",
+    STROBE,
+    get_json,
+    with_deezer_tempo,
+)
+
+NO_BPM = with_deezer_tempo(
+    dataclasses.replace(
+        SAKU,
+        title="Mystery Groove (Dub Mix)",
+        artist="Anon Crew",
+        artists=("Anon Crew",),
+        mbid="0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c00",
+        isrc="GBXYZ2400001",
+        release_mbid="0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+        album="Mystery Groove",
+    ),
+    known=False,
 )
 NO_DATA = {"error": {"type": "DataException", "message": "no data", "code": 800}}
 QUOTA = {"error": {"type": "Exception", "message": "Quota limit exceeded", "code": 4}}

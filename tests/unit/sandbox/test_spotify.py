@@ -6,8 +6,11 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
+from enrichment_sandbox import derived
+from enrichment_sandbox.catalogue import load_catalogue
 from enrichment_sandbox.runner import Sandbox
 from enrichment_sandbox.spotify import SpotifyImitation
+from enrichment_sandbox.spotify_render import track_object
 from enrichment_sandbox.spotify_search import parse_query
 from tests.unit.sandbox.support import CATALOGUE, JSON, SAKU, STROBE, get_json, spotify_token
 
@@ -243,6 +246,27 @@ async def test_track_dev_mode_shape(http: aiohttp.ClientSession, sandbox: Sandbo
     assert [image["width"] for image in album["images"]] == [640, 300, 64]
     assert (album["id"], album["release_date_precision"]) == (STROBE.spotify_album_id, "day")
     assert body["artists"][0]["id"] == STROBE.spotify_artist_ids[0]
+
+
+def test_a_credited_remixer_has_the_catalogues_artist_id() -> None:
+    """A remixer Spotify lists in ``artists[]`` carries the id the catalogue gives that artist
+    on their own records: the imitation and the catalogue derive ids one way."""
+    tracks = load_catalogue().tracks
+    catalogue_ids = {
+        name: artist_id
+        for t in tracks
+        for name, artist_id in zip(t.artists, t.spotify_artist_ids, strict=True)
+    }
+    layout = derived.ReleaseLayout(tracks)
+    checked = []
+    for t in tracks:
+        credited = track_object("http://api", t, layout.of(t))["artists"]
+        assert isinstance(credited, list)
+        remixers = [a for a in credited if a["name"] == t.remixer]
+        if remixers and t.remixer in catalogue_ids:
+            assert remixers[0]["id"] == catalogue_ids[t.remixer], t.title
+            checked.append(t.remixer)
+    assert len(checked) >= 2
 
 
 async def test_track_missing_from_spotify_is_404(

@@ -27,17 +27,20 @@ from enrichment_server.resilience.pipeline import CallContext, TtlPolicy, Upstre
 from enrichment_server.resilience.retry import RetryPolicy
 from enrichment_server.sources.deezer import DeezerClient, DeezerTrack
 from enrichment_server.sources.http import AiohttpTransport, HttpResponse
-from tests.unit.sandbox.support import CATALOGUE, SAKU, STROBE
+from tests.unit.sandbox.support import CATALOGUE, SAKU, STROBE, with_deezer_tempo
 
-NO_BPM = dataclasses.replace(
-    SAKU,
-    title="Mystery Groove",
-    artist="Anon Crew",
-    artists=("Anon Crew",),
-    mbid="0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c00",  # derived.deezer_bpm gives 0 for this one
-    isrc="GBXYZ2400001",
-    release_mbid="0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
-    album="Mystery Groove",
+NO_BPM = with_deezer_tempo(
+    dataclasses.replace(
+        SAKU,
+        title="Mystery Groove",
+        artist="Anon Crew",
+        artists=("Anon Crew",),
+        mbid="0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c00",
+        isrc="GBXYZ2400001",
+        release_mbid="0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+        album="Mystery Groove",
+    ),
+    known=False,
 )
 WRONG = {"error": {"type": "ParameterException", "message": "Wrong parameter", "code": 500}}
 
