@@ -62,17 +62,32 @@ class BreakerRegistry:
 
     def background_blocked(self, half_open_wait_s: float = 5.0) -> dict[str, float]:
         """Sources background work must leave alone now -> seconds until it may try: an
-        OPEN breaker (until it half-opens) or a HALF_OPEN one (its few probes are for
-        live callers; background work would only find every probe slot taken)."""
+        OPEN breaker (until it half-opens) or a HALF_OPEN one whose probe slots are all
+        taken (by live callers or earlier background work; they free up as probes end)."""
         blocked: dict[str, float] = {}
         now = self._clock()
         for source, guard in self._guards.items():
             snapshot = guard.breaker.snapshot()
             if snapshot.state is BreakerState.OPEN and snapshot.open_until is not None:
                 blocked[str(source)] = max(half_open_wait_s, snapshot.open_until - now)
-            elif snapshot.state is BreakerState.HALF_OPEN:
+            elif snapshot.state is BreakerState.HALF_OPEN and not self._free_probes(guard):
                 blocked[str(source)] = half_open_wait_s
         return blocked
+
+    def background_probes(self) -> set[str]:
+        """HALF_OPEN sources with a free probe slot: background work may start one track
+        needing each. Without this a server with no live callers would never close a
+        half-open breaker (it times out and re-opens, for ever longer), and the dead
+        letters waiting for it would never drain."""
+        return {str(source) for source, guard in self._guards.items() if self._free_probes(guard)}
+
+    @staticmethod
+    def _free_probes(guard: Guard) -> int:
+        """Probe slots a HALF_OPEN breaker would still grant now (0 in any other state)."""
+        snapshot = guard.breaker.snapshot()
+        if snapshot.state is not BreakerState.HALF_OPEN:
+            return 0
+        return max(0, guard.breaker.config.half_open_probes - snapshot.half_open_probes)
 
     async def reset(
         self, source: Source | None = None

@@ -9,8 +9,11 @@ mid-way loses nothing: its leases run out and another replica claims the entries
 
 It claims only what the quota can serve (``pace.QuotaPace``, shared with the scheduler)
 and claims again as each track finishes. An entry that needs a source whose breaker is
-open (or half-open: its probes belong to live callers) is not started: it is
-rescheduled for when the breaker may let calls through, its attempt count unchanged.
+open is not started: it is rescheduled for when the breaker may let calls through, its
+attempt count unchanged. A half-open breaker admits a few probes: while one is free,
+one entry needing it starts per claim (a track makes several calls of a source; the
+others wait ``PROBE_WAIT_S``), so with no live callers the worker's own calls are the
+probes that close it again.
 
 ``ClaimingWorker`` holds the loop shared with ``scheduler.Scheduler``.
 """
@@ -21,7 +24,7 @@ import abc
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -31,7 +34,16 @@ from enrichment_server.domain import EnrichmentRequest, EnrichmentResult, Priori
 from enrichment_server.store.repository import BackoffFn, Store
 from enrichment_server.workers.pace import QuotaPace
 
-__all__ = ["Blocked", "ClaimingWorker", "DeadLetterWorker", "Enrich", "WriteResult", "utcnow"]
+__all__ = [
+    "PROBE_WAIT_S",
+    "Blocked",
+    "ClaimingWorker",
+    "DeadLetterWorker",
+    "Enrich",
+    "Probes",
+    "WriteResult",
+    "utcnow",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -40,11 +52,15 @@ Now = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
 #: Sources background work must not call now -> seconds until it may (open breakers).
 Blocked = Callable[[], Mapping[str, float]]
+#: Half-open sources with a free probe slot (background work may start one track each).
+Probes = Callable[[], Collection[str]]
 #: Writes one result (the service's result writer: its own thread and connection).
 WriteResult = Callable[[EnrichmentRequest, EnrichmentResult], Awaitable[None]]
 
 #: Slack past the per-item deadline before an enrich that ignores it is abandoned.
 HANG_GRACE_S = 1.0
+#: Wait of an entry needing a half-open source whose free probe slots are taken.
+PROBE_WAIT_S = 5.0
 
 
 def utcnow() -> datetime:
@@ -71,6 +87,7 @@ class ClaimingWorker(abc.ABC):
         hang_grace_s: float = HANG_GRACE_S,
         pace: QuotaPace | None = None,
         blocked: Blocked | None = None,
+        probes: Probes | None = None,
         write: WriteResult | None = None,
     ) -> None:
         """Check that a lease outlives the items it covers, then keep the settings."""
@@ -87,6 +104,7 @@ class ClaimingWorker(abc.ABC):
         self.now, self.sleep, self.hang_grace_s = now, sleep, hang_grace_s
         self.pace = pace or QuotaPace(None, per_item_deadline_s, batch_size)
         self.blocked: Blocked = blocked or dict
+        self.probes: Probes = probes or set
         # Through the service's result writer, background writes queue behind (not fight
         # over SQLite's lock with) the live callers' writes, off the RPC event loop.
         self.write: WriteResult = write or self._record
@@ -197,14 +215,20 @@ class DeadLetterWorker(ClaimingWorker):
     """Retries due dead letters (``Store.claim_due``)."""
 
     async def claim(self, limit: int) -> list[EnrichmentRequest]:
-        """Lease due dead letters; those needing a blocked source are rescheduled instead."""
+        """Lease due dead letters; those needing a blocked source, or a half-open one an
+        earlier entry of this claim probes, are rescheduled instead."""
         now = self.now()
         entries = await self.store.claim_due(self.worker_id, limit, now, self.lease_s)
-        blocked = self.blocked()
+        blocked, half_open = self.blocked(), frozenset(self.probes())
+        unprobed = set(half_open)
         ready = []
         for entry in entries:
             waits = [blocked[s] for s in entry.failed_sources if s in blocked]
+            probing = half_open.intersection(entry.failed_sources)
+            if not waits and not probing <= unprobed:
+                waits = [PROBE_WAIT_S]
             if not waits:
+                unprobed -= probing
                 ready.append(entry.request)
                 continue
             log.info("dead_letter_postponed", track_id=entry.track_id, wait_s=max(waits))

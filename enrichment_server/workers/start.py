@@ -43,6 +43,7 @@ def build_workers(
         backoff=backoff,
         pace=pace,
         blocked=shared.registry.background_blocked,
+        probes=shared.registry.background_probes,
         write=write,
     )
     scheduler = Scheduler(
@@ -56,6 +57,7 @@ def build_workers(
         backoff=backoff,
         pace=pace,
         blocked=shared.registry.background_blocked,
+        probes=shared.registry.background_probes,
         write=write,
     )
     return dlq, scheduler

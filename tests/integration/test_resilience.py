@@ -10,10 +10,14 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from enrichment_client import EnrichmentClient, pb
+from enrichment_sandbox.catalogue import load_catalogue
 from enrichment_sandbox.controls import FaultRule
 from enrichment_sandbox.runner import Sandbox
 from enrichment_server.app import running
 from enrichment_server.config import Settings
+from enrichment_server.domain import Source
+from enrichment_server.resilience.breaker import BreakerState
+from enrichment_server.store import Store
 from tests.integration.conftest import sandbox_settings
 
 SOURCE_PB = {
@@ -85,6 +89,44 @@ async def _enrich_until_spotify_answers(client: EnrichmentClient) -> pb.EnrichRe
             return answer
         await asyncio.sleep(0.1)
     raise AssertionError("the Spotify breaker never let a probe through")
+
+
+@pytest.mark.timeout(180)  # only a hang guard: the poll below gives up after 120 s
+async def test_dead_letters_close_a_half_open_breaker_with_no_live_caller(
+    sandbox: Sandbox,
+) -> None:
+    """Deezer fails until its breaker opens, then recovers, and no live call follows: the
+    dead-letter worker's own calls probe the half-open breaker, close it and drain the
+    queue. (Background work used to leave half-open breakers to live callers; with none,
+    the breaker timed out, re-opened for ever longer and the queue never drained.)"""
+    deezer = sandbox.deezer.controls
+    deezer.faults.add(FaultRule(kind="status", status=500))
+    settings = fast_breaker(
+        sandbox, workers_enabled=True, dlq_interval_s=0.1, dlq_backoff_base_s=0.2
+    )
+    async with running(settings) as app:
+        assert app.store is not None
+        assert app.shared is not None
+        async with await EnrichmentClient.connect(f"127.0.0.1:{app.port}") as client:
+            answers = [await client.enrich(t.artist, t.title) for t in load_catalogue().tracks[:3]]
+        tripped = app.shared.registry.states()[Source.DEEZER]
+        deezer.faults.clear()
+        queued = await _dead_letters_after_draining(app.store, timeout_s=120)
+        state = app.shared.registry.states()[Source.DEEZER]
+    assert tripped in (BreakerState.OPEN, BreakerState.HALF_OPEN)
+    assert all(pb.SOURCE_DEEZER in {e.source for e in a.errors} for a in answers)
+    assert queued == 0
+    assert state is BreakerState.CLOSED
+
+
+async def _dead_letters_after_draining(store: Store, timeout_s: float) -> int:
+    """Poll until the dead-letter queue is empty or ``timeout_s`` passed; what is left."""
+    for _ in range(int(timeout_s / 0.1)):
+        entries, _ = await store.list_dead_letters()
+        if not entries:
+            return 0
+        await asyncio.sleep(0.1)
+    return len((await store.list_dead_letters())[0])
 
 
 async def test_readiness_does_not_follow_an_open_breaker(sandbox: Sandbox) -> None:

@@ -100,8 +100,11 @@ async def test_service_down_with_fallback_then_scheduler_enriches(
     assert before["tracks"] == before["pending"] == EXPECTED_TRACKS
     assert before["links"] == EXPECTED_LINKS
     assert before["with_spotify_id"] == 0
-    # A fast DLQ too: on a loaded machine an upstream call may time out, and the retry
-    # (not the first attempt) is then what completes the track.
+    # A fast DLQ too: on a loaded machine an upstream call may time out (1 s here), and the
+    # retry (not the first attempt) is then what completes the track. Enough timeouts in a
+    # row open that source's breaker: it probes again after 1 s (not 30), the dead-letter
+    # worker's own calls are the probes, and no retry is parked however long the machine
+    # stays slow (parking is test_durable's subject, not this test's).
     service = service_settings(
         sandbox,
         database_url,
@@ -109,6 +112,10 @@ async def test_service_down_with_fallback_then_scheduler_enriches(
         scheduler_interval_s=0.2,
         dlq_interval_s=0.2,
         dlq_backoff_base_s=0.2,
+        dlq_backoff_cap_s=2.0,
+        dlq_max_attempts=100,
+        breaker_open_s=1.0,
+        breaker_max_open_s=2.0,
     )
     started = time.monotonic()
     expected = EXPECTED_TRACKS - UNKNOWN_TRACKS

@@ -21,7 +21,7 @@ from enrichment_server.domain import (
 )
 from enrichment_server.store import Store
 from enrichment_server.store.models import EnrichmentStatusRow
-from enrichment_server.workers.dlq import DeadLetterWorker
+from enrichment_server.workers.dlq import PROBE_WAIT_S, DeadLetterWorker
 from enrichment_server.workers.pace import QuotaPace
 from enrichment_server.workers.scheduler import Scheduler
 from tests.integration.store.support import T0, backoff, failed, failure, later, request, result
@@ -249,3 +249,25 @@ async def test_entries_needing_an_open_breaker_are_postponed_without_an_attempt(
     [entry], _ = await store.list_dead_letters()
     assert (entry.track_id, entry.attempts, entry.claimed_by) == ("s", 1, None)
     assert entry.next_attempt_at == later(150)
+
+
+async def test_one_entry_per_claim_probes_a_half_open_breaker(store: Store) -> None:
+    """Deezer is half-open with a free probe slot and no live caller: one of its two dead
+    letters is started (its calls are the probes), the other waits PROBE_WAIT_S with its
+    attempt count unchanged; an entry needing another source is not held back."""
+    deezer = failure(Source.DEEZER, ErrorKind.UNAVAILABLE)
+    lastfm = failure(Source.LASTFM, ErrorKind.UNAVAILABLE)
+    for track_id, error in (("d1", deezer), ("d2", deezer), ("l", lastfm)):
+        await store.record(
+            request(track_id), failed(track_id, error), now=T0, max_attempts=3, backoff=backoff()
+        )
+    enrich = ScriptedEnrich({t: [result(t)] for t in ("d1", "d2", "l")})
+    worker = _worker(store, enrich, Clock(later(60)), probes=lambda: {"deezer"})
+    assert await worker.run_once() == 2
+    started = {track for track, _ in enrich.calls}
+    assert "l" in started
+    assert len(started & {"d1", "d2"}) == 1
+    [entry], _ = await store.list_dead_letters()
+    assert entry.track_id in {"d1", "d2"} - started
+    assert (entry.attempts, entry.claimed_by) == (1, None)
+    assert entry.next_attempt_at == later(60 + PROBE_WAIT_S)

@@ -19,8 +19,9 @@ class Clock:
         return self.now
 
 
-def test_open_and_half_open_breakers_block_background_work() -> None:
-    """OPEN blocks until it half-opens; HALF_OPEN blocks briefly; CLOSED does not."""
+def test_open_breakers_and_taken_probe_slots_block_background_work() -> None:
+    """OPEN blocks until it half-opens; HALF_OPEN offers its free probe slots and blocks
+    briefly once they are all taken; CLOSED does not block."""
     clock = Clock()
     registry = BreakerRegistry(clock=clock)
     breakers = {
@@ -32,5 +33,13 @@ def test_open_and_half_open_breakers_block_background_work() -> None:
     assert registry.background_blocked() == {}
     breakers[Source.MUSICBRAINZ].force_open(clock.now + 30.0, "test")
     assert registry.background_blocked() == {"musicbrainz": pytest.approx(30.0)}
-    clock.now += 31.0  # MusicBrainz half-opens: its probes are for live callers
+    assert registry.background_probes() == set()
+    clock.now += 31.0  # MusicBrainz half-opens with 3 probe slots
+    assert registry.background_blocked(half_open_wait_s=5.0) == {}
+    assert registry.background_probes() == {"musicbrainz"}
+    breakers[Source.MUSICBRAINZ].acquire()  # live callers probe: two slots left, then none
+    breakers[Source.MUSICBRAINZ].acquire()
+    assert registry.background_probes() == {"musicbrainz"}
+    breakers[Source.MUSICBRAINZ].acquire()
     assert registry.background_blocked(half_open_wait_s=5.0) == {"musicbrainz": 5.0}
+    assert registry.background_probes() == set()
