@@ -149,7 +149,9 @@ class RedisRateLimiter:
         self._args = [interval_us, heartbeat_us, starvation_limit(min_share), poll_us]
         self._sleep = sleep
         self._clock = clock
-        self._fallback = fallback or SpacingLimiter(rate_per_s, sleep=sleep, min_share=min_share)
+        self._fallback = fallback or SpacingLimiter(
+            rate_per_s, clock=clock, sleep=sleep, min_share=min_share
+        )
         self._guard = GuardedRedis(f"ratelimit:{key}", timeout_s, clock, warn_every_s)
         # register_script does no I/O; the Script object sends EVALSHA and falls back
         # to EVAL after NOSCRIPT, which is what a restarted (empty) Redis answers.

@@ -50,27 +50,52 @@ async def test_two_replicas_share_evenly_spaced_slots(redis_url: str, prefix: st
 
 
 async def test_refusal_past_deadline_consumes_no_slot(client: aredis.Redis, prefix: str) -> None:
-    """A caller whose deadline comes before the next slot is refused and leaves no trace."""
-    limiter = RedisRateLimiter(client, f"{prefix}mb", 1.0)
+    """A caller whose deadline comes before the next slot is refused and leaves no trace:
+    no queue entry, and the next free slot is where the grant before it put it."""
+    # One slot per 100 s: the refused caller's 5 s deadline is 95 s short of the next slot
+    # however slow the machine; a grant read late is not lost (that is another test's).
+    limiter = RedisRateLimiter(client, f"{prefix}mb", 0.01, late_tolerance_s=60.0)
     assert await limiter.acquire(Deadline.after(5))
-    assert not await limiter.acquire(Deadline.after(0.5), Priority.BACKGROUND)
+    next_slot = await client.get(f"{prefix}mb")
+    assert not await limiter.acquire(Deadline.after(5), Priority.BACKGROUND)
     assert not await limiter.acquire(Deadline.after(0))
     assert await client.zcard(f"{prefix}mb:q2") == 0
-    assert await limiter.acquire(Deadline.after(5))
-    assert 0 < await client.pttl(f"{prefix}mb") <= 3000  # idle keys vanish
+    assert await client.get(f"{prefix}mb") == next_slot
+    assert 0 < await client.pttl(f"{prefix}mb") <= 101_000  # idle keys vanish (interval + 1 s)
+
+
+class FakeTime:
+    """A monotonic clock that moves only when something sleeps on it."""
+
+    def __init__(self) -> None:
+        """Start at 1000 s."""
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        """The current fake time."""
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        """Move the clock by ``seconds``, then let other tasks run."""
+        self.now += max(0.0, seconds)
+        await asyncio.sleep(0)
 
 
 async def test_limiter_falls_back_to_local_lanes_when_redis_is_down(
     server: RedisServer, private_client: aredis.Redis
 ) -> None:
-    """With Redis killed, the in-process limiter grants, refuses and spaces; one warning."""
-    limiter = RedisRateLimiter(private_client, "mb", 20.0)
+    """With Redis killed, the in-process limiter grants, refuses and spaces; one warning.
+    On the limiter's injected clock, so no real delay decides which call is refused."""
+    time_ = FakeTime()
+    limiter = RedisRateLimiter(private_client, "mb", 20.0, clock=time_, sleep=time_.sleep)
     server.kill()
     with capture_logs() as logs:
-        first = await limiter.acquire(Deadline.after(10))
-        refused = await limiter.acquire(Deadline.after(0.01), Priority.BACKGROUND)
-        later = await limiter.acquire(Deadline.after(10), Priority.BULK)
+        first = await limiter.acquire(Deadline.after(10, time_))
+        refused = await limiter.acquire(Deadline.after(0.01, time_), Priority.BACKGROUND)
+        started = time_.now
+        later = await limiter.acquire(Deadline.after(10, time_), Priority.BULK)
     assert (first, refused, later) == (True, False, True)
+    assert time_.now - started == pytest.approx(0.05)  # the next slot, one interval on
     assert len(backends._warnings(logs)) == 1
 
 
