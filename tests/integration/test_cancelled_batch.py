@@ -21,8 +21,14 @@ async def test_a_cancelled_batch_logs_no_error(
 ) -> None:
     """issue 12 item 18: the caller cancels a batch mid-flight; no "exception was never
     retrieved", nothing at error level, once every task has finished and been collected."""
-    for upstream in (stack.sandbox.spotify, stack.sandbox.musicbrainz, stack.sandbox.deezer):
+    upstreams = (stack.sandbox.spotify, stack.sandbox.musicbrainz, stack.sandbox.deezer)
+    for upstream in upstreams:
         upstream.controls.set_latency(300)
+
+    def upstream_calls() -> int:
+        """Requests the upstreams received (counted on arrival, then held 300 ms)."""
+        return sum(sum(upstream.controls.calls.values()) for upstream in upstreams)
+
     loop = asyncio.get_running_loop()
     unhandled: list[dict[str, Any]] = []
     loop.set_exception_handler(lambda _loop, context: unhandled.append(context))
@@ -43,9 +49,11 @@ async def test_a_cancelled_batch_logs_no_error(
                 async for _answer in call:
                     pass
 
+            before = upstream_calls()
             reader = asyncio.create_task(read())
             await started.wait()
-            await asyncio.sleep(0.15)  # items are in flight upstream
+            while upstream_calls() == before:  # noqa: ASYNC110 - the sandbox only counts
+                await asyncio.sleep(0.01)  # until items are in flight upstream
             call.cancel()
             await asyncio.gather(reader, return_exceptions=True)
         await stack.app.stop(grace_s=5.0)  # every server task finishes

@@ -178,10 +178,17 @@ async def test_kill_9_mid_replay_loses_nothing(database: str, tmp_path: Path) ->
         async with await EnrichmentClient.connect(first[1]) as client:
             await asyncio.gather(*(client.enrich(t.artist, t.title) for t in tracks))
         queued_before = await _dead_letter_count(database)
-        # Slow, healthy Spotify: replays are in flight when the process dies.
-        await _spotify_admin(origin, "DELETE", "faults", None)
+        # Slow, healthy Spotify: replays are in flight when the process dies (a request
+        # that reached Spotify after the latency was set is held there for 1.5 s).
         await _spotify_admin(origin, "PUT", "latency", {"endpoint": "*", "ms": 1500})
-        await asyncio.sleep(0.6)
+        calls = await _spotify_calls(origin)
+        await _spotify_admin(origin, "DELETE", "faults", None)
+        for _ in range(600):
+            if await _spotify_calls(origin) > calls:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("no replay reached Spotify within 30 s")
         first[0].send_signal(signal.SIGKILL)
         await first[0].wait()
         queued_after_kill = await _dead_letter_count(database)
@@ -216,6 +223,13 @@ async def _spotify_admin(origin: str, method: str, path: str, body: object) -> N
     url = f"{origin}/_sandbox/{path}"
     async with aiohttp.ClientSession() as http, http.request(method, url, json=body) as resp:
         assert resp.status < 300, await resp.text()
+
+
+async def _spotify_calls(origin: str) -> int:
+    """Requests the sandbox's Spotify has received so far (counted as they arrive)."""
+    url = f"{origin}/_sandbox/calls"
+    async with aiohttp.ClientSession() as http, http.get(url) as resp:
+        return sum((await resp.json())["calls"].values())
 
 
 async def _start(settings: dict[str, str], log: Path) -> tuple[asyncio.subprocess.Process, str]:

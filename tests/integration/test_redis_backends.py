@@ -153,7 +153,8 @@ async def test_cache_with_hung_redis_times_out(
     server: RedisServer, private_client: aredis.Redis
 ) -> None:
     """A frozen Redis costs one timeout per call, then works again once it resumes."""
-    cache = RedisCache(private_client, timeout_s=0.1)
+    # 1 s: long enough for a live Redis on a busy machine, short for a test that waits it out.
+    cache = RedisCache(private_client, timeout_s=1.0)
     await cache.set("k", b"v", 60)
     server.pause()
     try:

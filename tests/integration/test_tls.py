@@ -33,7 +33,7 @@ async def test_tls_client_trusting_the_ca_is_served(sandbox: Sandbox, pki: Pki) 
         client = await EnrichmentClient.connect(f"127.0.0.1:{app.port}", tls=tls)
         async with client:
             response = await client.enrich("deadmau5", "Strobe")
-        plaintext = await EnrichmentClient.connect(f"127.0.0.1:{app.port}", timeout_s=2)
+        plaintext = await EnrichmentClient.connect(f"127.0.0.1:{app.port}", timeout_s=10)
         async with plaintext:
             with pytest.raises(ServiceUnavailable):
                 await plaintext.enrich("deadmau5", "Strobe")
@@ -47,7 +47,7 @@ async def test_tls_client_trusting_another_ca_is_refused(sandbox: Sandbox, pki: 
     )
     async with running(settings) as app:
         tls = TlsConfig.from_files(str(pki.other_ca))
-        client = await EnrichmentClient.connect(f"127.0.0.1:{app.port}", tls=tls, timeout_s=2)
+        client = await EnrichmentClient.connect(f"127.0.0.1:{app.port}", tls=tls, timeout_s=10)
         async with client:
             with pytest.raises(ServiceUnavailable):
                 await client.enrich("deadmau5", "Strobe")
@@ -64,7 +64,7 @@ async def test_mtls_requires_a_client_certificate(sandbox: Sandbox, pki: Pki) ->
     async with running(settings) as app:
         target = f"127.0.0.1:{app.port}"
         anonymous = await EnrichmentClient.connect(
-            target, tls=TlsConfig.from_files(str(pki.ca)), timeout_s=2
+            target, tls=TlsConfig.from_files(str(pki.ca)), timeout_s=10
         )
         async with anonymous:
             with pytest.raises(ServiceUnavailable):
