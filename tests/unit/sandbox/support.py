@@ -24,6 +24,21 @@ def with_deezer_tempo(track: CatalogueTrack, *, known: bool) -> CatalogueTrack:
     return candidate
 
 
+def without_deezer_tempo(title: str) -> CatalogueTrack:
+    """A made-up record (on SAKU's release shape) whose Deezer bpm is 0."""
+    record = dataclasses.replace(
+        SAKU,
+        title=title,
+        artist="Anon Crew",
+        artists=("Anon Crew",),
+        mbid="0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c00",
+        isrc="GBXYZ2400001",
+        release_mbid="0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+        album="Mystery Groove",
+    )
+    return with_deezer_tempo(record, known=False)
+
+
 STROBE = CatalogueTrack(
     artist="deadmau5",
     artists=("deadmau5",),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 from collections.abc import AsyncIterator
 
@@ -22,22 +21,10 @@ from tests.unit.sandbox.support import (
     SAKU,
     STROBE,
     get_json,
-    with_deezer_tempo,
+    without_deezer_tempo,
 )
 
-NO_BPM = with_deezer_tempo(
-    dataclasses.replace(
-        SAKU,
-        title="Mystery Groove (Dub Mix)",
-        artist="Anon Crew",
-        artists=("Anon Crew",),
-        mbid="0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c00",
-        isrc="GBXYZ2400001",
-        release_mbid="0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
-        album="Mystery Groove",
-    ),
-    known=False,
-)
+NO_BPM = without_deezer_tempo("Mystery Groove (Dub Mix)")
 NO_DATA = {"error": {"type": "DataException", "message": "no data", "code": 800}}
 QUOTA = {"error": {"type": "Exception", "message": "Quota limit exceeded", "code": 4}}
 WRONG = {"error": {"type": "ParameterException", "message": "Wrong parameter", "code": 500}}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import random
 from collections.abc import AsyncIterator, Mapping
@@ -27,21 +26,9 @@ from enrichment_server.resilience.pipeline import CallContext, TtlPolicy, Upstre
 from enrichment_server.resilience.retry import RetryPolicy
 from enrichment_server.sources.deezer import DeezerClient, DeezerTrack
 from enrichment_server.sources.http import AiohttpTransport, HttpResponse
-from tests.unit.sandbox.support import CATALOGUE, SAKU, STROBE, with_deezer_tempo
+from tests.unit.sandbox.support import CATALOGUE, SAKU, STROBE, without_deezer_tempo
 
-NO_BPM = with_deezer_tempo(
-    dataclasses.replace(
-        SAKU,
-        title="Mystery Groove",
-        artist="Anon Crew",
-        artists=("Anon Crew",),
-        mbid="0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c00",
-        isrc="GBXYZ2400001",
-        release_mbid="0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
-        album="Mystery Groove",
-    ),
-    known=False,
-)
+NO_BPM = without_deezer_tempo("Mystery Groove")
 WRONG = {"error": {"type": "ParameterException", "message": "Wrong parameter", "code": 500}}
 
 
