@@ -29,6 +29,9 @@ def sandbox_settings(sandbox: Sandbox, **overrides: object) -> Settings:
         "musicbrainz_rate_per_s": 1000.0,
         "deezer_rate_per_s": 0.0,
         "getsongbpm_rate_per_s": 0.0,
+        # Last.fm's 5/s default spaced two calls a track: ~0.4 s per cold call, which made
+        # every test enriching tracks one after another slow. A test about a limit sets it.
+        "lastfm_rate_per_s": 0.0,
         "http_timeout_s": 1.0,
         "retry_base_s": 0.01,
         "retry_cap_s": 0.05,

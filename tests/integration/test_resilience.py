@@ -208,7 +208,10 @@ async def test_fault_matrix(sandbox: Sandbox, source: str, fault: str) -> None:
     else:
         sandbox.upstreams()[source].controls.faults.add(FAULTS[fault])
     # The server's own 2-s deadline cuts the hang; the client waits longer, so a busy
-    # machine answering a little late is not mistaken for a missed deadline.
+    # machine answering a little late is not mistaken for a missed deadline. The breaker
+    # stays closed: how many failed attempts fit in one call depends on the machine, and
+    # this pins each fault's own error (the breaker's tests pin CIRCUIT_OPEN).
+    overrides |= {"breaker_consecutive_failures": 1000, "breaker_min_calls": 1000}
     async with (
         running(sandbox_settings(sandbox, default_deadline_s=2.0, **overrides)) as app,
         await EnrichmentClient.connect(f"127.0.0.1:{app.port}") as client,
