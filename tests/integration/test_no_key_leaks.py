@@ -118,6 +118,9 @@ async def test_no_credential_in_answers_rows_logs_metrics_or_spans(
         "ENRICHMENT_HTTP_TIMEOUT_S": "0.5",
         "ENRICHMENT_DEFAULT_DEADLINE_S": "4",
         "ENRICHMENT_MUSICBRAINZ_RATE_PER_S": "100",
+        # Unthrottled: at GetSongBPM's 0.8/s default each mode waited ~1.25 s for a slot.
+        "ENRICHMENT_GETSONGBPM_RATE_PER_S": "0",
+        "ENRICHMENT_LASTFM_RATE_PER_S": "0",
         "ENRICHMENT_HTTP_MAX_ATTEMPTS": "1",
         # Every mode must reach the upstreams: no breaker may open on the modes before it.
         "ENRICHMENT_BREAKER_MIN_CALLS": "100000",
