@@ -138,13 +138,18 @@ class RedisRateLimiter:
         warn_every_s: float = WARN_EVERY_S,
         late_tolerance_s: float = LATE_TOLERANCE_S,
         min_share: float = MIN_SHARE,
+        heartbeat_s: float | None = None,
     ) -> None:
         interval_us = max(1, round(1_000_000 / rate_per_s))
         self._key = key
         self._keys = [key, f"{key}:q0", f"{key}:q1", f"{key}:q2", f"{key}:exp", f"{key}:passed"]
         self._late_tolerance_s = late_tolerance_s
-        # A waiter's entry outlives two slots without a poll only if its replica died.
+        # A waiter's entry outlives two slots without a poll only if its replica died
+        # (``heartbeat_s``: how long an entry lives without a poll, for tests that must
+        # not lose their waiters to a machine that stalls the process for a second).
         heartbeat_us = max(2 * interval_us, 1_000_000)
+        if heartbeat_s is not None:
+            heartbeat_us = max(1, round(heartbeat_s * 1_000_000))
         poll_us = min(50_000, max(2_000, interval_us // 10))
         self._args = [interval_us, heartbeat_us, starvation_limit(min_share), poll_us]
         self._sleep = sleep

@@ -102,16 +102,23 @@ async def test_limiter_falls_back_to_local_lanes_when_redis_is_down(
 async def _order_across_replicas(
     redis_url: str, key: str, waiters: list[tuple[int, Priority]], rate: float
 ) -> list[int]:
-    """Hold the slot, queue ``(replica, lane)`` waiters in order, free it; grant order."""
+    """Hold the slot, queue ``(replica, lane)`` waiters in order, free it; grant order.
+
+    Nothing here may depend on the machine's speed: the slot is held until the test frees
+    it (not for a few seconds), and a waiter's entry outlives a process stalled for
+    seconds (by default it is forgotten after 1 s without a poll, as a dead replica's)."""
     replicas = [redis_client(redis_url), redis_client(redis_url)]
-    limiters = [RedisRateLimiter(r, key, rate, sleep=quick_poll) for r in replicas]
+    limiters = [
+        RedisRateLimiter(r, key, rate, sleep=quick_poll, heartbeat_s=120.0) for r in replicas
+    ]
     order: list[int] = []
     admin = replicas[0]
     now_s, now_us = await admin.time()
-    await admin.set(key, str((now_s + 10) * 1_000_000 + now_us), px=60_000)  # slot taken
+    # Taken for 100 s: less than the waiters' 120-s deadline (else they would be refused).
+    await admin.set(key, str((now_s + 100) * 1_000_000 + now_us), px=600_000)
 
     async def wait(index: int, replica: int, lane: Priority) -> None:
-        if await limiters[replica].acquire(Deadline.after(30), lane):
+        if await limiters[replica].acquire(Deadline.after(120), lane):
             order.append(index)
 
     tasks = []
