@@ -3,8 +3,8 @@
 MusicBrainz allows 2 requests/s here (the sandbox answers 503 beyond that, as the real
 proxy does) and the service is configured at the same rate. 40 tracks (the issue's
 scenario) were saved unenriched; the scheduler and the dead-letter worker drain them in
-the background lane while a live caller sends 5 tracks. Everything is judged by counters and stored rows,
-never by how long it took.
+the background lane while a live caller sends 5 tracks. Everything is judged by counters
+and stored rows, never by how long it took.
 """
 
 from __future__ import annotations
