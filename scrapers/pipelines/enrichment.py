@@ -2,8 +2,9 @@
 
 One gRPC channel per crawl (opened in ``open_spider``, closed in ``close_spider``); each
 ``TrackItem`` is one ``Enrich`` call awaited inside ``process_item``. Scrapy runs many
-``process_item`` calls at once (``CONCURRENT_ITEMS``), so calls overlap on the channel;
-nothing here is serialised or locked.
+``process_item`` calls at once (``CONCURRENT_ITEMS``), so calls overlap on the channel,
+up to the in-flight window (``window.py``: as many as the service's quota serves, at
+most ``ENRICHMENT_MAX_IN_FLIGHT``); nothing else is serialised or locked.
 
 Every gRPC status code has one outcome (issue 12 item 15):
 
