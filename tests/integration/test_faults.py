@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 
 import pytest
 
-from enrichment_client import pb
+from enrichment_client import EnrichmentClient, pb
 from enrichment_sandbox.controls import FaultRule
-from tests.integration.conftest import Stack
+from enrichment_sandbox.runner import Sandbox
+from enrichment_server.app import running
+from tests.integration.conftest import Stack, sandbox_settings
+
+
+@pytest.fixture
+async def stack(sandbox: Sandbox) -> AsyncIterator[Stack]:
+    """The shared stack with the breaker kept closed: each test pins a fault's own error,
+    and how many failed attempts fit in one call (enough to trip the breaker, whose tests
+    pin CIRCUIT_OPEN) depends on how fast the machine is."""
+    sandbox.spotify.controls.update_config({"audio_features": "ok"})
+    closed = {"breaker_consecutive_failures": 1000, "breaker_min_calls": 1000}
+    async with (
+        running(sandbox_settings(sandbox, **closed)) as app,
+        await EnrichmentClient.connect(f"127.0.0.1:{app.port}", timeout_s=10) as client,
+    ):
+        yield Stack(sandbox, app, client)
 
 
 def errors_by_source(response: pb.EnrichResponse) -> dict[int, pb.SourceError]:
